@@ -1,0 +1,76 @@
+// Command-line entry: dispatches to the lab, the demo, or (later) a diagnosis. Errors end as one line on stderr.
+import pkg from '../../package.json' with { type: 'json' };
+import { CliError, EXIT } from './exit.ts';
+import { runLab, startLab, untilSignal } from './lab-command.ts';
+
+export const VERSION: string = pkg.version;
+
+export const USAGE = `kubectl-netpath ${VERSION} — walk the external access path of a Kubernetes workload, layer by layer.
+
+Usage:
+  kubectl netpath --demo                 start the embedded lab with the demo scenario
+  kubectl netpath lab [flags]            run the embedded lab cluster (see: kubectl netpath lab --help)
+  kubectl netpath --version
+
+Exit codes: 0 ok, 1 a layer fails, 2 bad usage or target not found, 3 cluster unreachable or not authorised.`;
+
+async function runDemo(): Promise<number> {
+  const lab = await startLab({ scenarios: ['platform', 'demo'], manifests: [] });
+  const r = lab.ready();
+  process.stdout.write(
+    [
+      `The netpath lab is running with scenarios: ${r.scenario.join(', ')}`,
+      `API server: ${r.server}`,
+      '',
+      'Point kubectl at it:',
+      `  export KUBECONFIG=${r.kubeconfig}`,
+      '  kubectl get pods -A',
+      '  kubectl get ingress,httproute -A',
+      '',
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  await untilSignal();
+  await lab.stop();
+  return EXIT.OK;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  switch (first) {
+    case 'lab':
+      return runLab(rest);
+    case '--demo':
+    case 'demo':
+      return runDemo();
+    case '--version':
+    case 'version':
+      process.stdout.write(`kubectl-netpath ${VERSION}\n`);
+      return EXIT.OK;
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE + '\n');
+      return first === undefined ? EXIT.USAGE : EXIT.OK;
+    default:
+      throw new CliError(`unknown command or target "${first}" (see kubectl netpath --help)`);
+  }
+}
+
+/** Runs main and turns errors into one line and an exit code; the stack only with -v. */
+export async function run(argv: string[]): Promise<void> {
+  const verbose = argv.some((a) => /^-v(=?\d+)?$|^--v=\d+$/.test(a));
+  try {
+    process.exitCode = await main(argv);
+  } catch (e) {
+    const err = e as Error;
+    const code = e instanceof CliError ? e.exitCode : EXIT.USAGE;
+    process.stderr.write(`error: ${err.message.split('\n')[0]}\n`);
+    if (verbose && err.stack) process.stderr.write(err.stack + '\n');
+    process.exitCode = code;
+  }
+  // Servers and timers may still hold the loop; a finished command exits.
+  setImmediate(() => process.exit(process.exitCode ?? 0));
+}
