@@ -1,6 +1,7 @@
 // Small HTTP helpers shared by the API server's handlers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest } from '../store/errors.ts';
+import { K8sProtobufUnsupportedError, decodeK8sProtobuf, isK8sProtobuf } from './protobuf.ts';
 
 export const MAX_BODY = 8 * 1024 * 1024;
 
@@ -37,6 +38,15 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
 export async function readJson(req: IncomingMessage): Promise<unknown> {
   const buf = await readBody(req);
   if (buf.length === 0) return undefined;
+  if (isK8sProtobuf(buf)) {
+    // kubectl's typed clients (client-go >= 0.32) send protobuf bodies for generator commands
+    try {
+      return decodeK8sProtobuf(buf);
+    } catch (e) {
+      if (e instanceof K8sProtobufUnsupportedError) throw new ApiError(415, 'UnsupportedMediaType', e.message);
+      throw badRequest(`the body of the request could not be decoded as protobuf: ${(e as Error).message}`);
+    }
+  }
   const text = buf.toString('utf8');
   try {
     return JSON.parse(text);
@@ -51,7 +61,7 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
       }
     }
     if (ct.includes('protobuf'))
-      throw new ApiError(415, 'UnsupportedMediaType', 'the lab API server accepts JSON only (protobuf bodies are not supported)');
+      throw badRequest('provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]');
     throw badRequest(`the body of the request could not be decoded as JSON: ${text.slice(0, 80)}`);
   }
 }
