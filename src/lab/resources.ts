@@ -13,6 +13,12 @@ export interface ResourceDef {
   subresources?: string[];
 }
 
+/** An object as a given version of its type serves it (the lab's types have one schema across versions). */
+export function asVersion<T extends { apiVersion: string }>(def: Pick<ResourceDef, 'group' | 'version'>, obj: T): T {
+  const v = apiVersionOf(def);
+  return obj.apiVersion === v ? obj : { ...obj, apiVersion: v };
+}
+
 /** `apps/v1` or `v1` for the core group. */
 export function apiVersionOf(def: Pick<ResourceDef, 'group' | 'version'>): string {
   return def.group ? `${def.group}/${def.version}` : def.version;
@@ -96,6 +102,8 @@ export const RESOURCES: ResourceDef[] = [
   r('gateway.networking.k8s.io', 'v1', 'Gateway', 'gateways', true, { shortNames: ['gtw'], categories: ['gateway-api'], subresources: ['status'] }),
   r('gateway.networking.k8s.io', 'v1', 'HTTPRoute', 'httproutes', true, { categories: ['gateway-api'], subresources: ['status'] }),
   r('gateway.networking.k8s.io', 'v1', 'GRPCRoute', 'grpcroutes', true, { categories: ['gateway-api'], subresources: ['status'] }),
+  r('gateway.networking.k8s.io', 'v1', 'ReferenceGrant', 'referencegrants', true, { shortNames: ['refgrant'], categories: ['gateway-api'] }),
+  // served in a second version too, as the standard channel CRD does; the first version listed is the storage one
   r('gateway.networking.k8s.io', 'v1beta1', 'ReferenceGrant', 'referencegrants', true, { shortNames: ['refgrant'], categories: ['gateway-api'] }),
   // lab-only kinds
   r('lab.netpath.dev', 'v1', 'DNSRecord', 'dnsrecords', false, { shortNames: ['dnsrec'] }),
@@ -112,7 +120,7 @@ export class ResourceRegistry {
     for (const d of defs) {
       this.byGVR.set(`${d.group}/${d.version}/${d.plural}`, d);
       this.byGVK.set(`${apiVersionOf(d)}/${d.kind}`, d);
-      this.byTypeKey.set(typeKey(d), d);
+      if (!this.byTypeKey.has(typeKey(d))) this.byTypeKey.set(typeKey(d), d);
     }
   }
 

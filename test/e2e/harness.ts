@@ -68,6 +68,7 @@ export async function kubectl(lab: LabProcess, args: string[], opts: { input?: s
     input: opts.input,
     timeout: opts.timeoutMs ?? 30_000,
     env: { KUBECONFIG: '' },
+    stripFinalNewline: false,
   });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }

@@ -44,19 +44,37 @@ describe('client-node typed APIs', () => {
     await core.deleteNamespacedConfigMap({ namespace: 'shop', name: 'patched' });
   });
 
-  it('reads and follows pod logs through Log', async () => {
+  it('reads a controller log, and follows a helper pod\'s log until its container ends', async () => {
     const pods = await eventually(async () => {
       const l = await core.listNamespacedPod({ namespace: 'ingress-nginx', labelSelector: 'app.kubernetes.io/component=controller' });
       return l.items.length && l.items.every((p) => p.status?.phase === 'Running') ? l.items : undefined;
     }, 20_000);
-    const pod = pods[0]!;
-    const out = new PassThrough();
-    let text = '';
-    out.on('data', (d) => (text += d));
     const log = new k8s.Log(kc);
-    const ctl = await log.log('ingress-nginx', pod.metadata!.name!, 'controller', out, { follow: true, tailLines: 50 });
-    await eventually(() => text.includes('NGINX Ingress controller') || undefined, 10_000);
-    ctl.abort();
+    const collect = async (ns: string, pod: string, container: string, opts: k8s.LogOptions) => {
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (d) => (text += d));
+      const finished = new Promise((r) => out.on('finish', r));
+      await log.log(ns, pod, container, out, opts);
+      await finished;
+      return text;
+    };
+    const controllerLog = await collect('ingress-nginx', pods[0]!.metadata!.name!, 'controller', { follow: false, tailLines: 100 });
+    expect(controllerLog).toContain('NGINX Ingress controller');
+
+    await core.createNamespacedPod({
+      namespace: 'shop',
+      body: {
+        metadata: { name: 'cn-follow' },
+        spec: { restartPolicy: 'Never', containers: [{ name: 'probe', image: 'nicolaka/netshoot:v0.13', command: ['sh', '-c', 'echo one; sleep 1; echo two'] }] },
+      },
+    });
+    await eventually(async () => (await core.readNamespacedPod({ namespace: 'shop', name: 'cn-follow' })).status?.phase === 'Running' || undefined);
+    const t0 = Date.now();
+    const followed = await collect('shop', 'cn-follow', 'probe', { follow: true });
+    expect(followed).toBe('one\ntwo\n');
+    expect(Date.now() - t0).toBeGreaterThan(300);
+    await core.deleteNamespacedPod({ namespace: 'shop', name: 'cn-follow' });
   });
 });
 

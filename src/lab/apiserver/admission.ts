@@ -9,6 +9,8 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Kinds whose names must be DNS-1123 labels rather than subdomains. */
 const LABEL_NAMED = new Set(['Namespace', 'Service']);
+/** Kinds whose names only need to be valid path segments (RBAC: `system:coredns`). */
+const PATH_SEGMENT_NAMED = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
 
 type Cause = { field: string; message: string };
 
@@ -170,7 +172,10 @@ function validateContainers(list: any[] | undefined, path: string, causes: Cause
 export function admit(def: ResourceDef, obj: KObject): void {
   const causes: Cause[] = [];
   const name = obj.metadata?.name ?? '';
-  if (name) {
+  if (name && PATH_SEGMENT_NAMED.has(def.kind)) {
+    if (name === '.' || name === '..' || /[/%]/.test(name))
+      causes.push({ field: 'metadata.name', message: `Invalid value: "${name}": may not contain '/' or '%', and may not be '.' or '..'` });
+  } else if (name) {
     const re = LABEL_NAMED.has(def.kind) ? DNS1123_LABEL : DNS1123_SUBDOMAIN;
     if (!re.test(name) || name.length > (LABEL_NAMED.has(def.kind) ? 63 : 253))
       causes.push({

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { apiVersionOf, type ResourceDef, type ResourceRegistry } from '../resources.ts';
+import { apiVersionOf, asVersion, type ResourceDef, type ResourceRegistry } from '../resources.ts';
 import type { KObject } from '../types.ts';
 import { clone, type Store } from '../store/store.ts';
 import {
@@ -14,6 +14,8 @@ import { fromMap, parseFieldSelector, parseLabelSelector } from '../store/select
 import { applyPatch, patchTypeFromContentType } from '../store/patch.ts';
 import type { LogStore } from '../runtime/logs.ts';
 import { admit } from './admission.ts';
+import { allocateServiceAddresses } from '../controllers/service.ts';
+import { defaultIngressClass } from '../controllers/ingress.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
 import { openapiGroupVersion, openapiIndex } from './openapi.ts';
 import { toTable } from './tables.ts';
@@ -167,7 +169,13 @@ export class ApiServer {
         if (!doc) throw notFound('', '', path);
         return sendJson(res, 200, doc);
       }
-      if (path === '/openapi/v2') throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+      if (path === '/openapi/v2') {
+        // kubectl falls back to v2 for kinds v3 does not list; an empty gnostic Document (a valid, empty protobuf
+        // message) tells it there is no schema, so it goes on to the REST mapping and its "no matches for kind".
+        res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': 0 });
+        res.end();
+        return;
+      }
       const m = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
       if (m) {
         const list = m[1] ? apiResourceList(reg, '', 'v1') : apiResourceList(reg, m[2]!, m[3]!);
@@ -265,7 +273,8 @@ export class ApiServer {
     }
   }
 
-  private respondObject(req: IncomingMessage, res: ServerResponse, code: number, info: RequestInfo, obj: KObject): void {
+  private respondObject(req: IncomingMessage, res: ServerResponse, code: number, info: RequestInfo, stored: KObject): void {
+    const obj = asVersion(info.def, stored);
     if (wantsTable(req.headers.accept) && !info.subresource) {
       return sendJson(res, code, toTable(info.def, [obj], { resourceVersion: obj.metadata.resourceVersion ?? '', includeObject: includeObject(req) }));
     }
@@ -311,7 +320,7 @@ export class ApiServer {
       kind: `${def.kind}List`,
       apiVersion: apiVersionOf(def),
       metadata: { resourceVersion: rv, ...(nextToken ? { continue: nextToken, remainingItemCount: remaining } : {}) },
-      items,
+      items: items.map((o) => asVersion(def, o)),
     });
   }
 
@@ -350,6 +359,7 @@ export class ApiServer {
     if (obj.status !== undefined && (info.def.subresources ?? []).includes('status') && !KEEP_STATUS_ON_CREATE.has(info.def.kind)) delete obj.status;
     delete obj.metadata.deletionTimestamp;
     admit(info.def, obj);
+    this.admitWithState(info, obj);
     if (dryRun) {
       const existing = obj.metadata.name ? this.o.store.get(info.def, info.namespace, obj.metadata.name) : undefined;
       if (existing) throw new ApiError(409, 'AlreadyExists', `${info.def.plural} "${obj.metadata.name}" already exists`, { name: obj.metadata.name, kind: info.def.plural });
@@ -359,6 +369,16 @@ export class ApiServer {
       return obj;
     }
     return this.o.store.create(info.def, obj);
+  }
+
+  /** Admission steps that read cluster state: Service address allocation, DefaultIngressClass. */
+  private admitWithState(info: RequestInfo, obj: KObject, old?: KObject): void {
+    const { store, registry } = this.o;
+    if (info.def.kind === 'Service') allocateServiceAddresses(store, registry, obj, old, { strict: true });
+    if (info.def.kind === 'Ingress' && !old && !obj.spec?.ingressClassName && !obj.metadata.annotations?.['kubernetes.io/ingress.class']) {
+      const dflt = defaultIngressClass(store.list(registry.type('networking.k8s.io', 'ingressclasses')));
+      if (dflt) obj.spec.ingressClassName = dflt.metadata.name;
+    }
   }
 
   private async create(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, info: RequestInfo): Promise<void> {
@@ -413,7 +433,10 @@ export class ApiServer {
     const merged = this.mergeForSubresource(info, current, next);
     merged.metadata.name = current.metadata.name;
     merged.metadata.namespace = current.metadata.namespace;
-    if (info.subresource !== 'status') admit(info.def, merged);
+    if (info.subresource !== 'status') {
+      admit(info.def, merged);
+      this.admitWithState(info, merged, current);
+    }
     if (info.subresource === 'ephemeralcontainers') {
       // ephemeral containers may only be added
       const before = (current.spec.ephemeralContainers ?? []).map((c: any) => c.name);

@@ -1,6 +1,6 @@
 // Watch: newline-delimited JSON events over a chunked response, resumable from the Store's event history.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { apiVersionOf } from '../resources.ts';
+import { apiVersionOf, asVersion } from '../resources.ts';
 import type { KObject } from '../types.ts';
 import type { Store } from '../store/store.ts';
 import { ApiError } from '../store/errors.ts';
@@ -38,7 +38,7 @@ export function serveWatch(server: ApiServer, req: IncomingMessage, res: ServerR
     res.write(JSON.stringify({ type, object }) + '\n');
   };
   const render = (obj: KObject) =>
-    table ? toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion ?? '', includeObject: 'Metadata' }) : obj;
+    table ? toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion ?? '', includeObject: 'Metadata' }) : asVersion(def, obj);
 
   let stop = () => {};
   const timers: NodeJS.Timeout[] = [];

@@ -634,7 +634,8 @@ export function deploymentController(): Controller {
     const podDef = ctx.type('', 'pods');
     for (const rs of oldRSs) {
       if ((rs.status?.replicas ?? 0) > 0) return true;
-      for (const p of ctx.store.list(podDef, rs.metadata.namespace)) {
+      const sel = fromLabelSelectorObject(rs.spec?.selector);
+      for (const p of ctx.store.list(podDef, rs.metadata.namespace, sel.length ? { labelSelector: sel } : {})) {
         if (newRS && ownedBy(p, newRS)) continue;
         if (!ownedBy(p, rs)) continue;
         const phase = p.status?.phase;

@@ -1,6 +1,7 @@
 // Every controller of the lab's simulated control plane, in start order.
 import type { Controller } from './runtime.ts';
 import { namespaceController } from './namespace.ts';
+import { namespaceDefaults } from './namespace-defaults.ts';
 import { garbageCollector } from './gc.ts';
 import { deploymentController } from './deployment.ts';
 import { replicaSetController } from './replicaset.ts';
@@ -17,6 +18,7 @@ import { labIssuer } from './issuer.ts';
 export function allControllers(): Controller[] {
   return [
     namespaceController(),
+    namespaceDefaults(),
     garbageCollector(),
     deploymentController(),
     replicaSetController(),

@@ -29,6 +29,8 @@ export interface IngressControllerArgs {
   publishStatusAddress?: string[];
   /** `--update-status` (default true). */
   updateStatus: boolean;
+  /** `--watch-namespace`: only Ingresses in this namespace (all when unset). */
+  watchNamespace?: string;
 }
 
 function isIngressNginx(c: any): boolean {
@@ -90,6 +92,7 @@ export function controllerArgs(pod: KObject): IngressControllerArgs | undefined 
     ...(publish ? { publishService: publish.includes('/') ? publish : `${pod.metadata.namespace}/${publish}` } : {}),
     ...(statusAddr ? { publishStatusAddress: statusAddr.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
     updateStatus: bool('update-status', true),
+    ...(flags.get('watch-namespace') ? { watchNamespace: flags.get('watch-namespace') } : {}),
   };
 }
 
@@ -114,6 +117,7 @@ export function ingressClassOf(ingress: KObject, ingressClasses: KObject[]): str
 
 /** Whether a controller with these flags serves this Ingress (ingress-nginx's store filters). */
 export function claims(args: IngressControllerArgs, ingress: KObject, ingressClasses: KObject[]): boolean {
+  if (args.watchNamespace && ingress.metadata.namespace !== args.watchNamespace) return false;
   const classObjClaimed = (name: string) => {
     const ic = ingressClasses.find((c) => c.metadata.name === name);
     if (!ic) return false; // "Ignoring ingress because of error while validating ingress class"
@@ -149,7 +153,7 @@ export function ingressStatusController(): Controller {
   const seen = new Map<string, Map<string, string>>();
 
   function groupOf(pod: KObject, a: IngressControllerArgs): string {
-    return JSON.stringify([pod.metadata.namespace, a.controllerClass, a.ingressClass, a.publishService ?? '', a.publishStatusAddress ?? []]);
+    return JSON.stringify([pod.metadata.namespace, a.controllerClass, a.ingressClass, a.publishService ?? '', a.publishStatusAddress ?? [], a.watchNamespace ?? '']);
   }
 
   function trackPod(pod: KObject | undefined, key: string): boolean {
@@ -214,7 +218,9 @@ export function ingressStatusController(): Controller {
         }
       }
     }
-    return out.sort((a, b) => (a.ip ?? '').localeCompare(b.ip ?? '') || (a.hostname ?? '').localeCompare(b.hostname ?? ''));
+    // sortIngressSlice: by IP, then hostname, byte-wise
+    const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+    return out.sort((a, b) => cmp(a.ip ?? '', b.ip ?? '') || cmp(a.hostname ?? '', b.hostname ?? ''));
   }
 
   function writeStatus(ing: KObject, addrs: any[]): void {

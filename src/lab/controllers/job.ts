@@ -3,6 +3,7 @@
 // backoffLimit with the exponential pod-creation back-off, activeDeadlineSeconds, suspend,
 // ttlSecondsAfterFinished; the SuccessCriteriaMet/Complete and FailureTarget/Failed conditions and the events.
 import type { KObject } from '../types.ts';
+import { fromLabelSelectorObject } from '../store/selectors.ts';
 import { deleteObject } from './gc.ts';
 import { namespaceTerminating } from './namespace.ts';
 import { createPodFromTemplate, generateNamePrefix, isPodReady, ownedBy } from './replicaset.ts';
@@ -124,7 +125,10 @@ export function jobController(): Controller {
     if (key.startsWith('orphan:')) return releaseOrphan(key.slice(7));
     const [ns, name] = splitKey(key);
     let job = ctx.store.get(jobDef(), ns, name);
-    const podsAll = () => ctx.store.list(podDef(), ns).filter((p) => job && ownedBy(p, job));
+    const podsAll = () => {
+      const sel = fromLabelSelectorObject(job?.spec?.selector);
+      return ctx.store.list(podDef(), ns, sel.length ? { labelSelector: sel } : {}).filter((p) => job && ownedBy(p, job));
+    };
     if (!job) {
       memory.delete(key);
       ctx.clearTimer(timers.get(key));

@@ -16,8 +16,15 @@ export function namespaceTerminating(ctx: ControllerContext, ns: string | undefi
   return !o || !!o.metadata.deletionTimestamp;
 }
 
+/**
+ * The real controller discovers every deletable resource before its first sweep, so clients that delete a
+ * namespace and then its objects (`kubectl delete -f` in file order) still find them. The lab waits as long.
+ */
+export const FIRST_SWEEP_DELAY_MS = 300;
+
 export function namespaceController(): Controller {
   let ctx: ControllerContext;
+  const terminatingSince = new Map<string, number>();
   const queue = new WorkQueue((name) => sync(name), (k, e) => console.error(`lab: namespace controller ${k}:`, e));
 
   function ensure(name: string): void {
@@ -31,7 +38,16 @@ export function namespaceController(): Controller {
   function sync(name: string): void {
     const nsDef = ctx.type('', 'namespaces');
     const ns = ctx.store.get(nsDef, undefined, name);
-    if (!ns || !ns.metadata.deletionTimestamp) return;
+    if (!ns || !ns.metadata.deletionTimestamp) {
+      terminatingSince.delete(name);
+      return;
+    }
+    const since = terminatingSince.get(name) ?? terminatingSince.set(name, Date.now()).get(name)!;
+    const wait = since + FIRST_SWEEP_DELAY_MS - Date.now();
+    if (wait > 0) {
+      ctx.setTimeout(() => queue.add(name), wait);
+      return;
+    }
     const evDef = ctx.type('', 'events');
     const remaining = new Map<string, number>();
     const withFinalizers = new Map<string, number>();

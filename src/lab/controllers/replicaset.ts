@@ -153,7 +153,7 @@ export function replicaSetController(): Controller {
         });
       }
     }
-    const owned = () => ctx.store.list(podDef, ns).filter((p) => ownedBy(p, rs!));
+    const owned = () => ctx.store.list(podDef, ns, selector.length ? { labelSelector: selector } : {}).filter((p) => ownedBy(p, rs!));
     let active = owned().filter(isPodActive);
     const want = rs.spec?.replicas ?? 1;
     if (!rs.metadata.deletionTimestamp && !terminating) {

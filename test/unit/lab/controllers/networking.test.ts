@@ -424,6 +424,25 @@ describe('ingress status controller', () => {
   });
 });
 
+describe('ingress status without --publish-service', () => {
+  it('publishes the IPs of the nodes running the controller, or --publish-status-address', async () => {
+    const l = lab(ingressStatusController());
+    l.create('', 'nodes', node('w1', 'zone-a', '127.0.1.1'));
+    l.create('', 'nodes', node('w2', 'zone-b', '127.0.1.2'));
+    l.create('networking.k8s.io', 'ingressclasses', { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } });
+    l.create('networking.k8s.io', 'ingressclasses', { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'edge' }, spec: { controller: 'k8s.io/edge' } });
+    const ing = (name: string, cls: string): KObject => ({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name, namespace: 'shop' }, spec: { ingressClassName: cls }, status: { loadBalancer: {} } });
+    l.create('networking.k8s.io', 'ingresses', ing('a', 'nginx'));
+    l.create('networking.k8s.io', 'ingresses', ing('b', 'edge'));
+    for (const [name, nodeName] of [['c1', 'w2'], ['c2', 'w1']] as const)
+      l.create('', 'pods', pod(name, 'ingress-nginx', {}, { ip: '127.1.1.3', node: nodeName, args: ['/nginx-ingress-controller', '--ingress-class=nginx'] }));
+    l.create('', 'pods', pod('e1', 'ingress-nginx', {}, { ip: '127.1.1.4', node: 'w1', args: ['/nginx-ingress-controller', '--controller-class=k8s.io/edge', '--publish-status-address=203.0.113.7,edge.example.com'] }));
+    await settle();
+    expect(l.get('networking.k8s.io', 'ingresses', 'shop', 'a')!.status.loadBalancer).toEqual({ ingress: [{ ip: '127.0.1.1' }, { ip: '127.0.1.2' }] });
+    expect(l.get('networking.k8s.io', 'ingresses', 'shop', 'b')!.status.loadBalancer).toEqual({ ingress: [{ hostname: 'edge.example.com' }, { ip: '203.0.113.7' }] });
+  });
+});
+
 describe('gateway controller', () => {
   it('names proxies as Envoy Gateway does', () => {
     expect(proxyResourceName('envoy-gateway', 'gateway-1')).toBe('envoy-envoy-gateway-gateway-1-196ae069');

@@ -1,0 +1,212 @@
+// The one module that talks to the Kubernetes API. Configuration and credentials come from
+// @kubernetes/client-node's KubeConfig (kubeconfig merge, exec and auth-provider plugins, client certificates);
+// the reads are plain GETs through an undici Agent built from the same TLS material, so every request is counted,
+// timed and mapped to a typed error.
+import type { RequestOptions } from 'node:https';
+import { Agent, request } from 'undici';
+import pkg from '../../package.json' with { type: 'json' };
+import { type KubeOptions, type LoadedConfig, loadConfig } from './config.ts';
+import {
+  ConfigError, ForbiddenError, KubeError, NotFoundError, NotInstalledError, ServerError, UnauthorizedError, UnreachableError,
+} from './errors.ts';
+import { qualifiedName, resourcePath } from './resources.ts';
+import type { ClusterReader, KObject, ListOptions, ResourceType } from './types.ts';
+
+export interface RequestLog {
+  method: string;
+  url: string;
+  status?: number;
+  ms: number;
+  depth: number;
+  error?: string;
+}
+
+export interface ClientStats {
+  requests: number;
+  /** Sequential round trips: the longest chain of requests where each started after the previous one ended. */
+  roundTrips: number;
+  /** Wall time from the first request's start to the last one's end. */
+  ms: number;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+
+function firstLine(s: unknown): string {
+  return String(s ?? '').split('\n')[0]!.trim();
+}
+
+/** Network-level failures worded as kubectl words them. */
+export function describeNetworkError(e: unknown, server: string): string {
+  const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const c = (err?.cause as NodeJS.ErrnoException | undefined) ?? err;
+  const code = c?.code ?? err?.code ?? '';
+  const name = err?.name ?? '';
+  if (name === 'TimeoutError' || name === 'AbortError' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT')
+    return `the server ${server} did not answer in time (timeout)`;
+  if (code === 'ECONNREFUSED') return `the connection to the server ${server} was refused (ECONNREFUSED) - did you specify the right host or port?`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot resolve the server ${server} (${code})`;
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `the connection to the server ${server} was reset (${code})`;
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `the server ${server} is unreachable (${code})`;
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|DEPTH_ZERO/.test(code) || /certificate|tls|ssl/i.test(c?.message ?? ''))
+    return `TLS to the server ${server} failed: ${firstLine(c?.message) || code}`;
+  return `cannot reach the server ${server}: ${firstLine(c?.message ?? err?.message) || code || 'unknown error'}`;
+}
+
+export class KubeClient implements ClusterReader {
+  readonly config: LoadedConfig;
+  readonly stats: ClientStats = { requests: 0, roundTrips: 0, ms: 0 };
+  readonly log: RequestLog[] = [];
+  /** Called for each finished request (for -v=6 style logging). */
+  onRequest?: (r: RequestLog) => void;
+  private agent?: Agent;
+  private headers: Record<string, string | string[]> = {};
+  private readonly timeoutMs: number;
+  private readonly asGroups: string[];
+  private readonly asUid?: string;
+  private completedDepth = 0;
+  private firstStart = 0;
+  private ready?: Promise<void>;
+
+  private constructor(config: LoadedConfig, opts: KubeOptions) {
+    this.config = config;
+    this.timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.asGroups = opts.asGroups ?? [];
+    this.asUid = opts.asUid;
+  }
+
+  /** Loads the kubeconfig the flags describe. Throws ConfigError; connects lazily on the first read. */
+  static create(opts: KubeOptions, env: NodeJS.ProcessEnv = process.env): KubeClient {
+    return new KubeClient(loadConfig(opts, env), opts);
+  }
+
+  get server(): string {
+    return this.config.cluster.server.replace(/\/+$/, '');
+  }
+
+  get namespace(): string {
+    return this.config.namespace;
+  }
+
+  private async prepare(): Promise<void> {
+    const o: RequestOptions & { headers?: Record<string, string>; servername?: string } = {};
+    try {
+      await this.config.kc.applyToHTTPSOptions(o);
+    } catch (e) {
+      // exec/auth-provider plugins that fail, unreadable certificate files
+      throw new ConfigError(`cannot load credentials for user "${this.config.userName}": ${firstLine((e as Error).message)}`);
+    }
+    const headers: Record<string, string | string[]> = {
+      accept: 'application/json',
+      'user-agent': `kubectl-netpath/${pkg.version}`,
+    };
+    for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = String(v);
+    if (typeof o.auth === 'string' && !headers.authorization) headers.authorization = `Basic ${Buffer.from(o.auth).toString('base64')}`;
+    if (this.asGroups.length) headers['impersonate-group'] = this.asGroups;
+    if (this.asUid) headers['impersonate-uid'] = this.asUid;
+    this.headers = headers;
+    const connect: Record<string, unknown> = {};
+    if (o.ca) connect.ca = o.ca;
+    if (o.cert) connect.cert = o.cert;
+    if (o.key) connect.key = o.key;
+    if (o.rejectUnauthorized === false) connect.rejectUnauthorized = false;
+    if (o.servername) connect.servername = o.servername;
+    if (this.timeoutMs) connect.timeout = this.timeoutMs;
+    this.agent = new Agent({ connect, ...(this.timeoutMs ? { headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs } : {}) });
+  }
+
+  private async getJson(path: string, query: URLSearchParams | undefined, describe: () => { notFound: KubeError | undefined }): Promise<any> {
+    this.ready ??= this.prepare();
+    await this.ready;
+    const url = `${this.server}${path}${query && [...query.keys()].length ? `?${query}` : ''}`;
+    const depth = this.completedDepth + 1;
+    const start = performance.now();
+    if (!this.firstStart) this.firstStart = start;
+    this.stats.requests++;
+    const entry: RequestLog = { method: 'GET', url, ms: 0, depth };
+    const done = () => {
+      entry.ms = Math.round(performance.now() - start);
+      this.completedDepth = Math.max(this.completedDepth, depth);
+      this.stats.roundTrips = Math.max(this.stats.roundTrips, depth);
+      this.stats.ms = Math.round(performance.now() - this.firstStart);
+      this.log.push(entry);
+      this.onRequest?.(entry);
+    };
+    let status: number;
+    let text: string;
+    try {
+      const res = await request(url, {
+        method: 'GET',
+        headers: this.headers,
+        dispatcher: this.agent,
+        ...(this.timeoutMs ? { signal: AbortSignal.timeout(this.timeoutMs) } : {}),
+      });
+      status = res.statusCode;
+      text = await res.body.text();
+    } catch (e) {
+      entry.error = describeNetworkError(e, this.server);
+      done();
+      throw new UnreachableError(entry.error);
+    }
+    entry.status = status;
+    done();
+    if (status >= 200 && status < 300) {
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new ServerError(`the server ${this.server} answered ${url} with something that is not JSON`, status);
+      }
+    }
+    let message = '';
+    try {
+      const s = JSON.parse(text);
+      if (s && typeof s === 'object' && typeof s.message === 'string') message = s.message;
+    } catch {
+      message = firstLine(text).slice(0, 200);
+    }
+    if (status === 401) throw new UnauthorizedError(`the server ${this.server} rejected the credentials (401 Unauthorized)${message && message !== 'Unauthorized' ? `: ${message}` : ''}`);
+    if (status === 403) throw new ForbiddenError(message || `forbidden: GET ${path}`);
+    if (status === 404) {
+      const nf = describe().notFound;
+      if (nf) throw nf;
+      throw new NotFoundError(message || `not found: ${path}`);
+    }
+    throw new ServerError(`the server answered ${status} for GET ${path}${message ? `: ${message}` : ''}`, status);
+  }
+
+  async get(type: ResourceType, name: string, namespace?: string): Promise<KObject | undefined> {
+    const ns = type.namespaced ? (namespace ?? this.namespace) : undefined;
+    try {
+      return await this.getJson(resourcePath(type, ns, name), undefined, () => ({ notFound: undefined }));
+    } catch (e) {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    }
+  }
+
+  async list(type: ResourceType, opts: ListOptions = {}): Promise<KObject[]> {
+    const q = new URLSearchParams();
+    if (opts.labelSelector) q.set('labelSelector', opts.labelSelector);
+    if (opts.fieldSelector) q.set('fieldSelector', opts.fieldSelector);
+    const ns = type.namespaced ? opts.namespace : undefined;
+    const items: KObject[] = [];
+    let cont: string | undefined;
+    do {
+      if (cont) q.set('continue', cont);
+      q.set('limit', '500');
+      const body = await this.getJson(resourcePath(type, ns), q, () => ({
+        notFound: new NotInstalledError(`the server does not serve ${qualifiedName(type)} (${type.apiVersion})`),
+      }));
+      const kind = type.kind;
+      for (const it of (body?.items ?? []) as KObject[]) {
+        if (!it || typeof it !== 'object' || !it.metadata) continue;
+        items.push({ ...it, apiVersion: it.apiVersion ?? type.apiVersion, kind: it.kind ?? kind });
+      }
+      cont = typeof body?.metadata?.continue === 'string' && body.metadata.continue ? body.metadata.continue : undefined;
+    } while (cont);
+    return items;
+  }
+
+  async close(): Promise<void> {
+    await this.agent?.close().catch(() => {});
+  }
+}

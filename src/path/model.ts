@@ -1,0 +1,148 @@
+// The path model: what the engine resolves, checks and reports, and what the UI renders. Plain data, no I/O.
+// The JSON report (docs/OUTPUT.md) is this model serialised; its field names are a stable contract.
+
+/** Layers in path order. `verdict.layer` is the first failing one in this order. */
+export const LAYERS = ['dns', 'loadbalancer', 'ingress', 'service', 'endpoints', 'pods'] as const;
+export type LayerId = (typeof LAYERS)[number];
+
+export type Status = 'ok' | 'warn' | 'fail' | 'unknown' | 'skipped';
+
+/** A reference to a Kubernetes object, printable as `kind/name -n namespace`. */
+export interface ObjectRef {
+  kind: string;
+  name: string;
+  namespace?: string;
+  apiVersion?: string;
+}
+
+export interface Check {
+  /** Stable, greppable id from the catalogue (`svc.selector-no-pods`, `ing.tls-expired`, …). */
+  id: string;
+  status: Status;
+  /** One line a person reads first. */
+  message: string;
+  /** Facts that support the status: object fields, event lines, log lines, probe results. */
+  evidence: string[];
+  /** The kubectl/dig/curl command a person would run to confirm. */
+  next?: string;
+  /** The objects the check is about. */
+  objects?: ObjectRef[];
+}
+
+export interface Layer {
+  id: LayerId;
+  status: Status;
+  /** One-line summary for lists (the UI's left column, the text report's block header). */
+  summary: string;
+  checks: Check[];
+  objects: ObjectRef[];
+}
+
+export interface Verdict {
+  status: Status;
+  /** The first failing layer in path order, or null. */
+  layer: LayerId | null;
+  summary: string;
+}
+
+/** One resolved path from a host (or a Service) to its pods. A target may have several (hosts, routes). */
+export interface Path {
+  /** Stable id within a report: `host/path` or `svc/ns/name`. */
+  id: string;
+  host?: string;
+  path?: string;
+  scheme?: 'http' | 'https';
+  port?: number;
+  /** How traffic enters: through an Ingress, a Gateway API route, or straight to a LoadBalancer Service. */
+  via: 'ingress' | 'httproute' | 'service';
+  ingress?: ObjectRef & { rule?: string; className?: string; controller?: string };
+  route?: ObjectRef & { gateway?: ObjectRef; rule?: number; controller?: string };
+  loadBalancer?: { service?: ObjectRef; gateway?: ObjectRef; addresses: string[]; pending: boolean };
+  service?: ObjectRef & { port?: number | string; targetPort?: number | string };
+  endpoints: { address: string; ready: boolean; serving: boolean; terminating: boolean; pod?: string; node?: string; zone?: string }[];
+  pods: ObjectRef[];
+  nodes: string[];
+  layers: Layer[];
+}
+
+export interface DnsAnswer {
+  resolver: string; // 'system' or host:port
+  name: string;
+  chain: { name: string; type: 'A' | 'AAAA' | 'CNAME'; value: string; ttl?: number }[];
+  addresses: string[];
+  error?: string;
+  ms: number;
+}
+
+export interface HttpTiming {
+  url: string;
+  address?: string;
+  status?: number;
+  error?: string;
+  /** Milliseconds from the start, curl -w style: time_namelookup, time_connect, time_appconnect, time_starttransfer, time_total. */
+  dns?: number;
+  connect?: number;
+  tls?: number;
+  firstByte?: number;
+  total?: number;
+  certificate?: CertificateInfo;
+}
+
+export interface CertificateInfo {
+  subject: string;
+  issuer: string;
+  sans: string[];
+  notBefore: string;
+  notAfter: string;
+  fingerprint256: string;
+  selfSigned: boolean;
+}
+
+export interface Probes {
+  dns: DnsAnswer[];
+  tcp: { address: string; port: number; ok: boolean; ms?: number; error?: string }[];
+  http: HttpTiming[];
+}
+
+export interface Report {
+  target: string;
+  context?: string;
+  cluster?: string;
+  namespace?: string;
+  generatedAt: string;
+  verdict: Verdict;
+  /** The layers of the primary path (the first one; the worst when several are broken). */
+  layers: Layer[];
+  probes: Probes;
+  paths: Path[];
+}
+
+const ORDER: Record<Status, number> = { fail: 4, unknown: 3, warn: 2, ok: 1, skipped: 0 };
+
+/** The worst status of several: fail > unknown > warn > ok > skipped. */
+export function worst(statuses: Status[]): Status {
+  let w: Status = 'skipped';
+  for (const s of statuses) if (ORDER[s] > ORDER[w]) w = s;
+  return w;
+}
+
+/** A layer's status from its checks: any fail fails; unknown beats warn so an unchecked link never looks healthy. */
+export function layerStatus(checks: Check[]): Status {
+  return checks.length ? worst(checks.map((c) => c.status)) : 'unknown';
+}
+
+export function verdictOf(layers: Layer[]): Verdict {
+  const failing = LAYERS.map((id) => layers.find((l) => l.id === id)).find((l) => l?.status === 'fail');
+  if (failing) {
+    const first = failing.checks.find((c) => c.status === 'fail')!;
+    return { status: 'fail', layer: failing.id, summary: first.message };
+  }
+  const status = worst(layers.map((l) => l.status));
+  const summary =
+    status === 'unknown'
+      ? `not every layer could be checked: ${layers.filter((l) => l.status === 'unknown').map((l) => l.id).join(', ')}`
+      : status === 'warn'
+        ? `no layer fails; warnings in ${layers.filter((l) => l.status === 'warn').map((l) => l.id).join(', ')}`
+        : 'every layer of the path is healthy';
+  return { status: status === 'skipped' ? 'ok' : status, layer: null, summary };
+}
