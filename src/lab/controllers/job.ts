@@ -171,7 +171,6 @@ export function jobController(): Controller {
 
     const pods = podsAll();
     let active = pods.filter((p) => !isFinishedPod(p) && !p.metadata.deletionTimestamp);
-    const terminating = pods.filter((p) => !isFinishedPod(p) && p.metadata.deletionTimestamp);
     const conditions: any[] = [...(status.conditions ?? [])];
     const setCond = (c: any) => {
       const i = conditions.findIndex((x) => x.type === c.type);
@@ -315,7 +314,6 @@ export function jobController(): Controller {
     out.terminating = fresh.filter((p) => !isFinishedPod(p) && p.metadata.deletionTimestamp).length;
     out.uncountedTerminatedPods = {};
     out.ready = activeNow.filter(isPodReady).length;
-    void terminating;
     ctx.store.mutate(jobDef(), ns, name, (j) => {
       j.status = out;
     });

@@ -90,7 +90,7 @@ function imageTag(image: string): string {
 /** imageID: repo@sha256:<64 hex derived from the image reference> */
 function imageIDOf(image: string): string {
   const n = normalizeImage(image);
-  if (n.includes('@sha256:')) return n.slice(n.indexOf('@') >= 0 ? 0 : 0);
+  if (n.includes('@sha256:')) return n;
   return `${imageRepo(n)}@sha256:${hex(n)}`;
 }
 

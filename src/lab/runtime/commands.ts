@@ -428,7 +428,7 @@ export function labNetModel(store: Store, registry: ResourceRegistry, self: PodI
     if (!eps.length) return { kind: 'refused' };
     if (svc.spec?.sessionAffinity === 'ClientIP') eps = [eps[0]!];
     const ep = eps[Math.floor(Math.random() * eps.length)]!;
-    return podConn(ep.ip, ep.port, `${svc.metadata.namespace}/${svc.metadata.name}`);
+    return podConn(ep.ip, ep.port);
   }
 
   function nodeByIP(ip: string): KObject | undefined {
@@ -459,7 +459,7 @@ export function labNetModel(store: Store, registry: ResourceRegistry, self: PodI
           const local = endpoints(s, p).filter((e) => e.pod?.spec?.nodeName === n.metadata.name);
           if (!local.length) return { kind: 'timeout' };
           const ep = local[Math.floor(Math.random() * local.length)]!;
-          return podConn(ep.ip, ep.port, `${s.metadata.namespace}/${s.metadata.name}`);
+          return podConn(ep.ip, ep.port);
         }
         return serviceConn(s, p, false);
       }
@@ -468,33 +468,31 @@ export function labNetModel(store: Store, registry: ResourceRegistry, self: PodI
         if (p.spec?.nodeName !== n.metadata.name || p.status?.phase !== 'Running') continue;
         for (const c of p.spec?.containers ?? [])
           for (const cp of c.ports ?? []) {
-            if (p.spec.hostNetwork && cp.containerPort === port) return podConnFor(p, port, cp.containerPort);
-            if (cp.hostPort === port) return podConnFor(p, port, cp.containerPort);
+            if (p.spec.hostNetwork && cp.containerPort === port) return podConnFor(p, cp.containerPort);
+            if (cp.hostPort === port) return podConnFor(p, cp.containerPort);
           }
       }
       if (port === 10250) return { kind: 'open', label: 'kubelet', request: () => ({ kind: 'response', status: 404, reason: 'Not Found', headers: [['Content-Type', 'text/plain; charset=utf-8']], body: '404 page not found\n' }) };
       return { kind: 'refused' };
     }
-    return podConn(ip, port, undefined);
+    return podConn(ip, port);
   }
 
-  function podConn(ip: string, port: number, via: string | undefined): Connection {
+  function podConn(ip: string, port: number): Connection {
     const p = podByIP(ip);
     if (!p) {
       if (ip.startsWith('127.1.')) return { kind: 'unreachable' };
       if (ip.startsWith('127.')) return { kind: 'refused' };
       return { kind: 'timeout' };
     }
-    void via;
-    return podConnFor(p, port, port);
+    return podConnFor(p, port);
   }
 
-  function podConnFor(p: KObject, port: number, containerPort: number): Connection {
+  function podConnFor(p: KObject, containerPort: number): Connection {
     const declared = (p.spec?.containers ?? []).some((c: any) => (c.ports ?? []).some((cp: any) => cp.containerPort === containerPort));
     const cs: any[] = p.status?.containerStatuses ?? [];
     const anyRunning = cs.some((c) => c.state?.running);
     if (!declared || !anyRunning) return { kind: 'refused' };
-    void port;
     return {
       kind: 'open',
       label: `${p.metadata.namespace}/${p.metadata.name}`,
@@ -581,7 +579,7 @@ export function labNetModel(store: Store, registry: ResourceRegistry, self: PodI
     const eps = endpoints(svc, sp);
     if (!eps.length) return 'no-endpoints';
     const ep = eps[Math.floor(Math.random() * eps.length)]!;
-    const c = podConn(ep.ip, ep.port, undefined);
+    const c = podConn(ep.ip, ep.port);
     if (c.kind !== 'open') return 'bad-gateway';
     return c.request({ ...req, scheme: 'http' });
   }
@@ -1149,14 +1147,13 @@ function parse(toks: Tok[]): Node {
       }
       if (t.v === '>' || t.v === '>>' || t.v === '2>' || t.v === '&>' || t.v === '<') {
         i++;
-        const target = toks[i]?.t === 'word' ? toks[i++]!.v : '';
+        if (toks[i]?.t === 'word') i++; // the target: output is dropped (there is no file system)
         if (t.v === '>' || t.v === '>>') cur.dropOut = true;
         else if (t.v === '2>') cur.dropErr = true;
         else if (t.v === '&>') {
           cur.dropOut = true;
           cur.dropErr = true;
         }
-        void target;
         continue;
       }
       if (t.v === '2>&1') {

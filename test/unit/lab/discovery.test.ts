@@ -112,7 +112,9 @@ describe('legacy discovery', () => {
     expect((apiResourceList(reg, 'apps', 'v1') as { groupVersion: string }).groupVersion).toBe('apps/v1');
     expect(find('apps', 'v1', 'deployments')).toMatchObject({ kind: 'Deployment', shortNames: ['deploy'], categories: ['all'], storageVersionHash: '8aSe+NMegvE=' });
     expect(find('gateway.networking.k8s.io', 'v1beta1', 'referencegrants')).toMatchObject({ kind: 'ReferenceGrant', shortNames: ['refgrant'] });
-    expect(find('gateway.networking.k8s.io', 'v1', 'referencegrants')).toBeUndefined();
+    // served in both versions, as the standard-channel CRD does
+    expect(find('gateway.networking.k8s.io', 'v1', 'referencegrants')).toMatchObject({ kind: 'ReferenceGrant' });
+    expect(find('gateway.networking.k8s.io', 'v1', 'tcproutes')).toBeUndefined();
     expect(apiResourceList(reg, 'apps', 'v1beta1')).toBeUndefined();
     expect(apiResourceList(reg, 'nope', 'v1')).toBeUndefined();
     expect(apiResourceList(reg, '', 'v2')).toBeUndefined();
@@ -163,7 +165,8 @@ describe('openapi v3', () => {
     const gw = doc('apis/gateway.networking.k8s.io/v1');
     expect(patchFor(gw, 'HTTPRoute')![0]).toBe('/apis/gateway.networking.k8s.io/v1/namespaces/{namespace}/httproutes/{name}');
     expect(patchFor(gw, 'GatewayClass')![0]).toBe('/apis/gateway.networking.k8s.io/v1/gatewayclasses/{name}');
-    expect(patchFor(gw, 'ReferenceGrant')).toBeUndefined();
+    expect(patchFor(gw, 'ReferenceGrant')![0]).toBe('/apis/gateway.networking.k8s.io/v1/namespaces/{namespace}/referencegrants/{name}');
+    expect(patchFor(gw, 'TCPRoute')).toBeUndefined();
   });
 
   it('has an open schema per kind tagged with its GVK', () => {
