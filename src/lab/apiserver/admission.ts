@@ -26,10 +26,6 @@ export function defaultPodSpec(spec: any): void {
   spec.enableServiceLinks ??= true;
   spec.preemptionPolicy ??= 'PreemptLowerPriority';
   spec.priority ??= 0;
-  spec.tolerations ??= [
-    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-    { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-  ];
   for (const list of [spec.containers, spec.initContainers, spec.ephemeralContainers]) {
     for (const c of list ?? []) {
       c.terminationMessagePath ??= '/dev/termination-log';
@@ -50,6 +46,15 @@ export function defaultPodSpec(spec: any): void {
   }
 }
 
+/** The DefaultTolerationSeconds admission plugin: pods (not templates) tolerate not-ready/unreachable for 300 s. */
+function defaultTolerationSeconds(spec: any): void {
+  const tol: any[] = (spec.tolerations ??= []);
+  for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
+    if (!tol.some((t) => (t.key === key || (t.key === undefined && t.operator === 'Exists')) && (t.effect === 'NoExecute' || !t.effect)))
+      tol.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+  }
+}
+
 function defaultTemplateSpec(obj: KObject): void {
   defaultPodSpec(obj.spec?.template?.spec);
 }
@@ -58,6 +63,7 @@ const DEFAULTERS: Record<string, (o: KObject) => void> = {
   Pod(o) {
     o.spec ??= {};
     defaultPodSpec(o.spec);
+    defaultTolerationSeconds(o.spec);
     o.status ??= {};
     if (!o.status.phase) o.status.phase = 'Pending';
     o.status.qosClass ??= qosClass(o.spec);

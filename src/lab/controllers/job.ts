@@ -19,7 +19,7 @@ const INDEX_KEY = 'batch.kubernetes.io/job-completion-index';
  * `backoffScale` may be passed in the lab settings.
  */
 export function backoffScale(ctx: ControllerContext): number {
-  const s = (ctx.settings as { backoffScale?: number }).backoffScale;
+  const s = ctx.settings.backoffScale;
   return typeof s === 'number' && s > 0 ? s : 0.1;
 }
 

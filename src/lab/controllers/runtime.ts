@@ -30,6 +30,8 @@ export interface LabSettings {
   maxGraceMs: number;
   /** Delay between pod scheduling and its containers running, in ms. */
   containerStartMs: number;
+  /** Multiplier on kubelet/job back-off delays (CrashLoopBackOff, ImagePullBackOff, job retries); see job.ts. */
+  backoffScale?: number;
 }
 
 export interface Controller {
