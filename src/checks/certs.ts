@@ -58,12 +58,14 @@ export interface CertTiming {
   expired: boolean;
   notYetValid: boolean;
   daysLeft: number;
+  /** Whole days since notAfter (expired certificates). */
+  daysAgo: number;
 }
 
 export function certTiming(c: X509Certificate, now: number): CertTiming {
   const from = Date.parse(c.validFrom);
   const to = Date.parse(c.validTo);
-  return { expired: to < now, notYetValid: from > now, daysLeft: Math.floor((to - now) / 86400_000) };
+  return { expired: to < now, notYetValid: from > now, daysLeft: Math.floor((to - now) / 86400_000), daysAgo: Math.max(0, Math.floor((now - to) / 86400_000)) };
 }
 
 export function describeCert(info: CertificateInfo): string {

@@ -72,7 +72,7 @@ export function eventsFor(events: Got<KObject[]>, kind: string, name: string): K
 }
 
 export function eventTime(e: KObject): number {
-  const t = e.lastTimestamp ?? e.eventTime ?? e.series?.lastObservedTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp;
+  const t = e.lastTimestamp ?? e.series?.lastObservedTime ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp;
   const n = t ? Date.parse(t) : NaN;
   return Number.isNaN(n) ? 0 : n;
 }

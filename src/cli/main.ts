@@ -1,6 +1,7 @@
 // Command-line entry: dispatches to the lab, the demo, or (later) a diagnosis. Errors end as one line on stderr.
 import pkg from '../../package.json' with { type: 'json' };
 import { CliError, EXIT } from './exit.ts';
+import { runDiagnose } from './diagnose.ts';
 import { runLab, startLab, untilSignal } from './lab-command.ts';
 
 export const VERSION: string = pkg.version;
@@ -55,7 +56,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE + '\n');
       return first === undefined ? EXIT.USAGE : EXIT.OK;
     default:
-      throw new CliError(`unknown command or target "${first}" (see kubectl netpath --help)`);
+      // A target (svc/NAME, ingress/NAME, httproute/NAME, gateway/NAME, a URL or a hostname) and its flags,
+      // in any order; `-o text|markdown|json|yaml` picks the report (src/cli/diagnose.ts).
+      return runDiagnose(argv);
   }
 }
 

@@ -1,6 +1,8 @@
 // `--scale services=N,pods=M,ingresses=K`: a large cluster for scale benchmarks. Pods are generated already
-// bound and running (as a cluster that has been up for a while), so the lab's controllers only have to build
-// EndpointSlices, not to start 50k containers.
+// bound and running (as a cluster that has been up for a while), with the status their kubelet wrote, so the
+// lab's kubelet adopts them (as a restarted kubelet finds running containers) and the controllers only have to
+// build EndpointSlices, not to start 50k containers.
+import { randomBytes } from 'node:crypto';
 import { labNode } from './nodes.ts';
 import type { KObject } from './types.ts';
 
@@ -25,6 +27,7 @@ export function parseScale(spec: string): ScaleSpec {
 }
 
 const PODS_PER_NODE = 250;
+const IMAGE_ID = 'ghcr.io/netpath-lab/scale-app@sha256:' + '0'.repeat(64);
 
 export function scaleObjects(s: ScaleSpec): KObject[] {
   const out: KObject[] = [];
@@ -56,29 +59,33 @@ export function scaleObjects(s: ScaleSpec): KObject[] {
         nodeName: `lab-worker-${node}`,
         containers: [{ name: 'app', image: 'ghcr.io/netpath-lab/scale-app:1.0', ports: [{ name: 'http', containerPort: 8080 }] }],
       },
+      // what the kubelet writes for a running, ready pod (field for field, in its order)
       status: {
         phase: 'Running',
-        hostIP: `127.0.1.${node}`,
-        podIP: ip,
-        podIPs: [{ ip }],
-        startTime: started,
-        conditions: ['PodReadyToStartContainers', 'Initialized', 'ContainersReady', 'Ready', 'PodScheduled'].map((type) => ({
-          type,
-          status: 'True',
+        conditions: ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({
           lastProbeTime: null,
           lastTransitionTime: started,
+          status: 'True',
+          type,
         })),
         containerStatuses: [
           {
-            name: 'app',
+            containerID: `containerd://${randomBytes(32).toString('hex')}`,
             image: 'ghcr.io/netpath-lab/scale-app:1.0',
-            imageID: 'ghcr.io/netpath-lab/scale-app@sha256:' + '0'.repeat(64),
+            imageID: IMAGE_ID,
+            lastState: {},
+            name: 'app',
             ready: true,
-            started: true,
             restartCount: 0,
+            started: true,
             state: { running: { startedAt: started } },
           },
         ],
+        hostIP: `127.0.1.${node}`,
+        hostIPs: [{ ip: `127.0.1.${node}` }],
+        podIP: ip,
+        podIPs: [{ ip }],
+        startTime: started,
       },
     });
   }

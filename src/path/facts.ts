@@ -76,6 +76,8 @@ export interface LbFacts {
   unknownReason?: string;
   /** EndpointSlices of that Service (which nodes have ready endpoints). */
   slices?: Got<KObject[]>;
+  /** Events in that Service's namespace, read only while its load balancer is pending (SyncLoadBalancerFailed). */
+  events?: Got<KObject[]>;
   /** Addresses published for this path (Ingress status, Gateway status, or the Service's own status). */
   published: string[];
   publishedBy?: ObjectRef;

@@ -85,7 +85,10 @@ export interface HttpTiming {
   tls?: number;
   firstByte?: number;
   total?: number;
+  /** The leaf certificate served (HTTPS). */
   certificate?: CertificateInfo;
+  /** The whole chain as served, leaf first (HTTPS; added to the contract, optional). */
+  certificateChain?: CertificateInfo[];
 }
 
 export interface CertificateInfo {
@@ -115,6 +118,8 @@ export interface Report {
   layers: Layer[];
   probes: Probes;
   paths: Path[];
+  /** API usage of the run (added to the contract, optional): requests and sequential round trips. */
+  api?: { requests: number; roundTrips: number; ms: number };
 }
 
 const ORDER: Record<Status, number> = { fail: 4, unknown: 3, warn: 2, ok: 1, skipped: 0 };

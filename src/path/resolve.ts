@@ -9,8 +9,8 @@ import type { KObject } from '../kube/types.ts';
 import {
   type ControllerSpec, controllerForGatewayClass, controllerForIngressClass, controllerForLegacyClass,
 } from './controllers.ts';
-import type { BackendFacts, ClusterFacts, ControllerFacts, LbFacts, PathFacts, RouteFacts, SourceFacts, TlsFacts } from './facts.ts';
-import { type Fetcher, type Got, failed, got, valueOr } from './fetch.ts';
+import type { BackendFacts, ClusterFacts, ControllerFacts, PathFacts, RouteFacts, SourceFacts, TlsFacts } from './facts.ts';
+import { type Fetcher, type Got, got, valueOr } from './fetch.ts';
 import { gatewayHostMatches, hostnamesIntersect, matchRoutes, refersToGateway, selectedListeners } from './httproute-match.ts';
 import { type IngressMatch, ingressHostMatches, matchIngress } from './ingress-match.ts';
 import type { ObjectRef } from './model.ts';
@@ -255,6 +255,8 @@ export async function resolve(target: Target, f: Fetcher, opts: ResolveOptions):
     f.list(R.ingressclasses),
     f.list(R.gatewayclasses),
   ]).then(([nodes, daemonsets, kubeProxy, ingressClasses, gatewayClasses]) => Object.assign(cluster, { nodes, daemonsets, kubeProxy, ingressClasses, gatewayClasses }));
+  // Awaited below; a fatal error (401, unreachable) may end the run before that, so never leave it unhandled.
+  clusterP.catch(() => {});
 
   const seeds: Seed[] = [];
   let namespace: string | undefined;
@@ -282,13 +284,14 @@ export async function resolve(target: Target, f: Fetcher, opts: ResolveOptions):
 
   switch (target.kind) {
     case 'service': {
+      // The routing objects are read alongside the Service (its namespace is known unless -A).
+      const early = opts.allNamespaces ? undefined : f.list(R.ingresses, { namespace: opts.namespace });
+      const routesP = f.list(R.httproutes);
+      const gwsP = f.list(R.gateways);
+      for (const p of [early, routesP, gwsP]) p?.catch(() => {});
       const svc = await named(R.services, target.name, 'service');
       namespace = svc.metadata.namespace!;
-      const [ings, routes, gws] = await Promise.all([
-        f.list(R.ingresses, { namespace }),
-        f.list(R.httproutes),
-        f.list(R.gateways),
-      ]);
+      const [ings, routes, gws] = await Promise.all([early ?? f.list(R.ingresses, { namespace }), routesP, gwsP]);
       const isSvc = (b: any) => {
         const r = ingressBackendRef(b, namespace!);
         return typeof r === 'object' && r.name === svc.metadata.name;
@@ -494,7 +497,7 @@ export async function resolve(target: Target, f: Fetcher, opts: ResolveOptions):
 
   await clusterP;
   const limited = dedupeSeeds(seeds).slice(0, MAX_PATHS);
-  const paths = await Promise.all(limited.map((s) => expand(s, f, cluster)));
+  const paths = await expandAll(limited, f, cluster);
   const ids = new Map<string, number>();
   for (const p of paths) {
     const n = (ids.get(p.id) ?? 0) + 1;
@@ -541,26 +544,58 @@ function pathId(s: Seed): string {
   return `${s.host ?? '*'}${s.path}`;
 }
 
-// ─── Expanding a seed into the objects behind it ─────────────────────────────────────────────────────
+// ─── Expanding seeds into the objects behind them ────────────────────────────────────────────────────
+// Three phases, each one batch of parallel reads over every path (the Fetcher shares identical reads):
+//   A. the front end's controller and data-plane pods and Services, TLS Secrets, ReferenceGrants, and the
+//      backend Service, its EndpointSlices, Events and NetworkPolicies;
+//   B. what A names: the load balancer's EndpointSlices, the controller namespace and its policies, the pods the
+//      Service selector matches, Secrets of the same name elsewhere (only when one is missing);
+//   C. only when needed: pods the EndpointSlices name that the selector missed, pods with the selector's keys.
+
+interface TlsEntry {
+  hosts: string[];
+  secretName?: string;
+  namespace: string;
+  from: string;
+}
+
+interface Work {
+  seed: Seed;
+  facts: PathFacts;
+  backendRef?: { namespace: string; name: string; port?: number | string };
+  spec?: ControllerSpec;
+  controller?: ControllerFacts;
+  tlsEntries: TlsEntry[];
+  // phase A results
+  ctrlPods?: Got<KObject[]>;
+  proxyPods?: Got<KObject[]>;
+  lbCandidates?: Got<KObject[]>;
+  lbSelectors: string[];
+  secrets: (Got<KObject | undefined> | undefined)[];
+  grants?: Got<KObject[]>;
+  gateway?: Got<KObject | undefined>;
+  svc?: Got<KObject | undefined>;
+  slices?: Got<KObject[]>;
+  events?: Got<KObject[]>;
+  netpols?: Got<KObject[]>;
+  // phase B results
+  publishSvc?: Got<KObject | undefined>;
+  lbSvc?: KObject;
+  selected?: Got<KObject[]>;
+  source?: SourceFacts;
+  elsewhere: (Got<KObject[]> | undefined)[];
+  // phase C results
+  extraRefs: { namespace: string; name: string }[];
+  extra?: Got<KObject | undefined>[];
+  related?: Got<KObject[]>;
+}
 
 async function controllerPods(f: Fetcher, spec: ControllerSpec | undefined): Promise<Got<KObject[]> | undefined> {
   if (!spec || !spec.inCluster || !spec.podSelectors.length) return undefined;
   return listUnion(f, R.pods, spec.podSelectors);
 }
 
-async function tlsFacts(f: Fetcher, entries: { hosts: string[]; secretName?: string; namespace: string; from: string; refNotPermitted?: boolean }[]): Promise<TlsFacts[]> {
-  return Promise.all(
-    entries.map(async (e) => {
-      const t: TlsFacts = { hosts: e.hosts, secretNamespace: e.namespace, from: e.from, ...(e.secretName ? { secretName: e.secretName } : {}), ...(e.refNotPermitted ? { refNotPermitted: true } : {}) };
-      if (!e.secretName) return t;
-      t.secret = await f.get(R.secrets, e.secretName, e.namespace);
-      if (t.secret.ok && !t.secret.value) t.elsewhere = await f.list(R.secrets, { fieldSelector: `metadata.name=${e.secretName}` });
-      return t;
-    }),
-  );
-}
-
-async function expand(seed: Seed, f: Fetcher, cluster: ClusterFacts): Promise<PathFacts> {
+function newWork(seed: Seed, cluster: ClusterFacts): Work {
   const facts: PathFacts = {
     id: pathId(seed),
     via: seed.via,
@@ -572,10 +607,7 @@ async function expand(seed: Seed, f: Fetcher, cluster: ClusterFacts): Promise<Pa
     lb: { published: [] },
     cluster,
   };
-  let backendRef: { namespace: string; name: string; port?: number | string } | undefined;
-  let lbP: Promise<LbFacts> = Promise.resolve(facts.lb);
-  let sourceP: Promise<SourceFacts | undefined> = Promise.resolve(undefined);
-
+  const w: Work = { seed, facts, tlsEntries: [], lbSelectors: [], secrets: [], elsewhere: [], extraRefs: [] };
   if (seed.via === 'ingress') {
     const ing = seed.ingress;
     const ns = ing.metadata.namespace!;
@@ -584,203 +616,240 @@ async function expand(seed: Seed, f: Fetcher, cluster: ClusterFacts): Promise<Pa
     const classObj = cls.name ? classes.find((c) => c.metadata.name === cls.name) : undefined;
     const controllerName: string | undefined = classObj?.spec?.controller;
     const spec = controllerName ? controllerForIngressClass(controllerName) : cls.source === 'annotation' && cls.name ? controllerForLegacyClass(cls.name) : undefined;
-    const controller: ControllerFacts = { ...(controllerName ? { controllerName } : {}), ...(spec ? { spec } : {}) };
-    const podsP = classObj || cls.source === 'annotation' ? controllerPods(f, spec) : Promise.resolve(undefined);
-    // TLS entries that cover the path's host (all of them for a host-less rule).
+    w.controller = { ...(controllerName ? { controllerName } : {}), ...(spec ? { spec } : {}) };
+    if (classObj || cls.source === 'annotation') w.spec = spec;
     const ingresses = seed.match.ingresses.length ? seed.match.ingresses : [ing];
-    const tlsEntries = ingresses.flatMap((i) =>
+    w.tlsEntries = ingresses.flatMap((i) =>
       (Array.isArray(i.spec?.tls) ? i.spec.tls : [])
-        .filter((t: any) => !seed.host || !Array.isArray(t?.hosts) || !t.hosts.length || t.hosts.some((h: string) => ingressHostMatches(h, seed.host!) !== undefined))
-        .map((t: any) => ({ hosts: Array.isArray(t?.hosts) ? t.hosts.map(String) : [], secretName: t?.secretName ? String(t.secretName) : undefined, namespace: i.metadata.namespace!, from: `ingress/${i.metadata.name}` })),
+        .filter((t: any) => !seed.host || !Array.isArray(t?.hosts) || !t.hosts.length || t.hosts.some((h: string) => ingressHostMatches(h, seed.host!) !== undefined || h === seed.host))
+        .map((t: any) => ({ hosts: Array.isArray(t?.hosts) ? t.hosts.map(String) : [], ...(t?.secretName ? { secretName: String(t.secretName) } : {}), namespace: i.metadata.namespace!, from: `ingress/${i.metadata.name}` })),
     );
-    const tlsP = tlsFacts(f, tlsEntries);
-    const [pods, tls] = await Promise.all([podsP, tlsP]);
-    if (pods) controller.pods = pods;
-    facts.ingress = { object: ing, match: seed.match, ...(cls.name ? { className: cls.name } : {}), classSource: cls.source, ...(classObj ? { classObj } : {}), controller, tls };
+    facts.ingress = { object: ing, match: seed.match, ...(cls.name ? { className: cls.name } : {}), classSource: cls.source, ...(classObj ? { classObj } : {}), controller: w.controller, tls: [] };
     const b = seed.match.entry ? ingressBackendRef(seed.match.entry.backend, ns) : undefined;
     if (b === 'resource') facts.unsupportedBackend = `the Ingress backend is a resource (${seed.match.entry?.backend?.resource?.kind ?? 'unknown kind'}), not a Service`;
-    else if (b) backendRef = b;
+    else if (b) w.backendRef = b;
     facts.lb.published = uniqueBy(ingresses.flatMap(statusAddresses), (x) => x);
     facts.lb.publishedBy = refOf(ing, 'Ingress');
-    lbP = controllerLb(f, spec, pods, facts.lb, !classObj && cls.source !== 'annotation' ? 'the Ingress has no IngressClass that a controller claims' : undefined);
-    if (pods) sourceP = sourceFacts(f, 'controller', spec?.name ?? 'ingress controller', valueOr(pods, []));
+    if (!w.spec) {
+      facts.lb.unknownReason = !classObj && cls.source !== 'annotation' ? 'the Ingress has no IngressClass that a controller claims' : 'the Ingress controller is not one netpath recognises, so its load balancer Service is unknown';
+    } else if (!w.spec.inCluster) {
+      facts.lb.unknownReason = `${w.spec.name} provisions a cloud load balancer outside the cluster; its address is the Ingress status`;
+    } else w.lbSelectors = w.spec.serviceSelectors;
   } else if (seed.via === 'httproute') {
     const route = seed.route;
     const gw = seed.gateway;
     const gwClass = gw ? valueOr(cluster.gatewayClasses, []).find((c) => c.metadata.name === gw.spec?.gatewayClassName) : undefined;
     const controllerName: string | undefined = gwClass?.spec?.controllerName;
-    const spec = controllerForGatewayClass(controllerName);
-    const controller: ControllerFacts = { ...(controllerName ? { controllerName } : {}), ...(spec ? { spec } : {}) };
-    const gwId = gw ? { name: gw.metadata.name, namespace: gw.metadata.namespace! } : undefined;
-    const proxySelectors = gwId ? (spec?.gatewaySelectors?.(gwId) ?? [`gateway.networking.k8s.io/gateway-name=${gwId.name}`]) : [];
-    const [cpods, proxyPods] = await Promise.all([
-      controllerPods(f, spec),
-      proxySelectors.length && (!spec || spec.inCluster) ? listUnion(f, R.pods, proxySelectors) : Promise.resolve(undefined),
-    ]);
-    if (cpods) controller.pods = cpods;
-    const ref = seed.backendRef;
-    const crossNs = ref && isServiceRef(ref) && ref.namespace && ref.namespace !== route.metadata.namespace ? String(ref.namespace) : undefined;
-    const listenerTls = (seed.listeners ?? [])
+    w.spec = controllerForGatewayClass(controllerName);
+    w.controller = { ...(controllerName ? { controllerName } : {}), ...(w.spec ? { spec: w.spec } : {}) };
+    if (gw && (!w.spec || w.spec.inCluster)) {
+      const id = { name: gw.metadata.name, namespace: gw.metadata.namespace! };
+      w.lbSelectors = w.spec?.gatewaySelectors?.(id) ?? [`gateway.networking.k8s.io/gateway-name=${id.name}`];
+    } else if (!gw) facts.lb.unknownReason = 'the Gateway could not be read';
+    else facts.lb.unknownReason = `${w.spec!.name} provisions a load balancer outside the cluster; its address is the Gateway status`;
+    w.tlsEntries = (seed.listeners ?? [])
       .filter((l) => l?.protocol === 'HTTPS' && l?.tls?.mode !== 'Passthrough')
       .flatMap((l) =>
         (Array.isArray(l?.tls?.certificateRefs) ? l.tls.certificateRefs : []).map((c: any) => ({
           hosts: l.hostname ? [String(l.hostname)] : [],
-          secretName: c?.name ? String(c.name) : undefined,
+          ...(c?.name ? { secretName: String(c.name) } : {}),
           namespace: String(c?.namespace ?? gw?.metadata.namespace ?? ''),
           from: `gateway/${gw?.metadata.name} listener ${l.name}`,
         })),
       );
-    const [grants, tls] = await Promise.all([crossNs ? f.list(R.referencegrants, { namespace: crossNs }) : Promise.resolve(undefined), tlsFacts(f, listenerTls)]);
+    const ref = seed.backendRef;
+    const crossNs = ref && isServiceRef(ref) && ref.namespace && ref.namespace !== route.metadata.namespace ? String(ref.namespace) : undefined;
+    if (ref && isServiceRef(ref) && ref.name) w.backendRef = { namespace: crossNs ?? route.metadata.namespace!, name: String(ref.name), ...(ref.port !== undefined ? { port: ref.port } : {}) };
+    else if (ref) facts.unsupportedBackend = `the backendRef is a ${ref.group ? `${ref.group}/` : ''}${ref.kind ?? 'Service'}, not a core Service`;
+    facts.lb.published = gatewayAddresses(gw);
+    if (gw) facts.lb.publishedBy = refOf(gw, 'Gateway');
     facts.route = {
       object: route,
       ...(seed.ruleIndex !== undefined ? { ruleIndex: seed.ruleIndex } : {}),
       ...(seed.match ? { match: seed.match } : {}),
       ...(seed.hostname ? { hostname: seed.hostname } : {}),
       parentRef: seed.parentRef,
-      gateway: gw ? got(gw) : seed.gatewayRef.namespace ? await f.get(R.gateways, seed.gatewayRef.name, seed.gatewayRef.namespace) : got(undefined),
+      gateway: got(gw),
       gatewayRef: seed.gatewayRef,
       ...(gwClass ? { gatewayClass: gwClass } : {}),
       listeners: seed.listeners,
-      controller,
-      ...(proxyPods ? { proxyPods } : {}),
+      controller: w.controller,
       ...(ref ? { backendRef: ref } : {}),
-      ...(grants ? { referenceGrants: grants } : {}),
-      tls,
+      tls: [],
     } satisfies RouteFacts;
-    if (ref && isServiceRef(ref) && ref.name) backendRef = { namespace: crossNs ?? route.metadata.namespace!, name: String(ref.name), ...(ref.port !== undefined ? { port: ref.port } : {}) };
-    else if (ref) facts.unsupportedBackend = `the backendRef is a ${ref.group ? `${ref.group}/` : ''}${ref.kind ?? 'Service'}, not a core Service`;
-    facts.lb.published = gatewayAddresses(gw);
-    if (gw) facts.lb.publishedBy = refOf(gw, 'Gateway');
-    lbP = gatewayLb(f, spec, proxySelectors, facts.lb, gw);
-    if (proxyPods) sourceP = sourceFacts(f, 'proxy', `${spec?.name ?? 'Gateway'} proxies of gateway/${gw?.metadata.name}`, valueOr(proxyPods, []));
   } else {
     const svc = seed.service;
     facts.notExposed = seed.notExposed;
     facts.lb = { service: got(svc), serviceRef: refOf(svc, 'Service'), published: statusAddresses(svc), publishedBy: refOf(svc, 'Service') };
-    backendRef = { namespace: svc.metadata.namespace!, name: svc.metadata.name, port: svc.spec?.ports?.[0]?.port };
-    if (!seed.notExposed) {
-      lbP = (async () => {
-        facts.lb.slices = await f.list(R.endpointslices, { namespace: svc.metadata.namespace!, labelSelector: `${SERVICE_NAME_LABEL}=${svc.metadata.name}` });
-        return facts.lb;
-      })();
-      sourceP = Promise.resolve({ kind: 'external', name: 'clients outside the cluster', pods: [] });
-    }
+    w.lbSvc = svc;
+    const port = svc.spec?.ports?.[0]?.port;
+    w.backendRef = { namespace: svc.metadata.namespace!, name: svc.metadata.name, ...(port !== undefined ? { port } : {}) };
+    if (!seed.port && typeof port === 'number' && port !== 80 && !seed.notExposed) facts.port = port;
   }
+  return w;
+}
 
-  const backendP = backendRef ? backendFacts(f, backendRef) : Promise.resolve(undefined);
-  const [lb, backend, source] = await Promise.all([lbP, backendP, sourceP]);
-  facts.lb = lb;
-  if (backend) facts.backend = backend;
-  if (source) facts.source = source;
+async function phaseA(w: Work, f: Fetcher): Promise<void> {
+  const s = w.seed;
+  const jobs: Promise<unknown>[] = [];
+  if (s.via === 'ingress' || s.via === 'httproute') {
+    jobs.push(controllerPods(f, w.spec).then((g) => void (w.ctrlPods = g)));
+    if (w.lbSelectors.length) jobs.push(listUnion(f, R.services, w.lbSelectors).then((g) => void (w.lbCandidates = g)));
+    jobs.push(Promise.all(w.tlsEntries.map((t) => (t.secretName ? f.get(R.secrets, t.secretName, t.namespace) : Promise.resolve(undefined)))).then((g) => void (w.secrets = g)));
+  }
+  if (s.via === 'httproute') {
+    if (w.lbSelectors.length) jobs.push(listUnion(f, R.pods, w.lbSelectors).then((g) => void (w.proxyPods = g)));
+    const be = w.backendRef;
+    if (be && be.namespace !== s.route.metadata.namespace) jobs.push(f.list(R.referencegrants, { namespace: be.namespace }).then((g) => void (w.grants = g)));
+  }
+  const be = w.backendRef;
+  if (be) {
+    jobs.push(f.get(R.services, be.name, be.namespace).then((g) => void (w.svc = g)));
+    jobs.push(f.list(R.endpointslices, { namespace: be.namespace, labelSelector: `${SERVICE_NAME_LABEL}=${be.name}` }).then((g) => void (w.slices = g)));
+    jobs.push(f.list(R.events, { namespace: be.namespace }).then((g) => void (w.events = g)));
+    jobs.push(f.list(R.networkpolicies, { namespace: be.namespace }).then((g) => void (w.netpols = g)));
+  }
+  await Promise.all(jobs);
+}
+
+async function phaseB(w: Work, f: Fetcher): Promise<void> {
+  const s = w.seed;
+  const jobs: Promise<unknown>[] = [];
+  // The front end's load-balancer Service: --publish-service first, else the labelled LoadBalancer/NodePort one.
+  if (s.via === 'ingress' || s.via === 'httproute') {
+    const pods = valueOr(w.ctrlPods, []);
+    const publish = s.via === 'ingress' ? pods.map(publishServiceOf).find(Boolean) : undefined;
+    const listed = valueOr(w.lbCandidates, []);
+    const fromList = publish ? listed.find((x) => `${x.metadata.namespace}/${x.metadata.name}` === publish) : undefined;
+    if (publish && !fromList) jobs.push(f.get(R.services, publish.split('/')[1]!, publish.split('/')[0]).then((g) => void (w.publishSvc = g)));
+    else w.lbSvc = fromList ?? listed.find((x) => x.spec?.type === 'LoadBalancer') ?? listed.find((x) => x.spec?.type === 'NodePort');
+    // Who connects to the pods, for NetworkPolicy evaluation.
+    const srcPods = s.via === 'ingress' ? (w.ctrlPods ? pods : undefined) : w.proxyPods ? valueOr(w.proxyPods, []) : undefined;
+    if (srcPods) {
+      const name = s.via === 'ingress' ? (w.spec?.name ?? 'the ingress controller') : `${w.spec?.name ?? 'Gateway'} proxies of gateway/${s.gateway?.metadata.name}`;
+      const ns = srcPods[0]?.metadata.namespace;
+      const src: SourceFacts = { kind: s.via === 'ingress' ? 'controller' : 'proxy', name, pods: srcPods };
+      w.source = src;
+      if (ns) jobs.push(Promise.all([f.get(R.namespaces, ns), f.list(R.networkpolicies, { namespace: ns })]).then(([n, p]) => Object.assign(src, { namespace: n, netpols: p })));
+    }
+    w.elsewhere = w.tlsEntries.map(() => undefined);
+    w.secrets.forEach((g, i) => {
+      const t = w.tlsEntries[i]!;
+      if (g?.ok && !g.value && t.secretName) jobs.push(f.list(R.secrets, { fieldSelector: `metadata.name=${t.secretName}` }).then((e) => void (w.elsewhere[i] = e)));
+    });
+  } else if (!w.facts.notExposed) {
+    w.source = { kind: 'external', name: 'clients outside the cluster', pods: [] };
+  }
+  if (w.lbSvc) jobs.push(lbSlices(f, w));
+  const svc = w.svc?.ok ? w.svc.value : undefined;
+  const sel = svc?.spec?.selector;
+  if (sel && typeof sel === 'object' && Object.keys(sel).length) jobs.push(f.list(R.pods, { namespace: w.backendRef!.namespace, labelSelector: mapToSelectorString(sel) }).then((g) => void (w.selected = g)));
+  await Promise.all(jobs);
+}
+
+async function lbSlices(f: Fetcher, w: Work): Promise<void> {
+  const svc = w.lbSvc!;
+  w.facts.lb.slices = await f.list(R.endpointslices, { namespace: svc.metadata.namespace!, labelSelector: `${SERVICE_NAME_LABEL}=${svc.metadata.name}` });
+}
+
+async function phaseC(w: Work, f: Fetcher): Promise<void> {
+  const jobs: Promise<unknown>[] = [];
+  if (w.publishSvc?.ok && w.publishSvc.value) {
+    w.lbSvc = w.publishSvc.value;
+    jobs.push(lbSlices(f, w));
+  }
+  // A pending load balancer: the cloud controller's events say why (quota, shape, subnet…).
+  const lb = w.lbSvc;
+  if (lb && lb.spec?.type === 'LoadBalancer' && !statusAddresses(lb).length) {
+    const ns = lb.metadata.namespace!;
+    if (w.backendRef?.namespace === ns && w.events) w.facts.lb.events = w.events;
+    else jobs.push(f.list(R.events, { namespace: ns }).then((g) => void (w.facts.lb.events = g)));
+  }
+  const be = w.backendRef;
+  if (be) {
+    const have = new Set(valueOr(w.selected, []).map(podKey));
+    w.extraRefs = uniqueBy(
+      valueOr(w.slices, [])
+        .flatMap((s) => (Array.isArray(s.endpoints) ? s.endpoints : []))
+        .map((e: any) => e?.targetRef)
+        .filter((t: any) => t?.kind === 'Pod' && t.name)
+        .map((t: any) => ({ namespace: String(t.namespace ?? be.namespace), name: String(t.name) })),
+      (t) => `${t.namespace}/${t.name}`,
+    ).filter((t) => !have.has(`${t.namespace}/${t.name}`));
+    if (w.extraRefs.length) jobs.push(Promise.all(w.extraRefs.map((t) => f.get(R.pods, t.name, t.namespace))).then((g) => void (w.extra = g)));
+    const sel = w.svc?.ok ? w.svc.value?.spec?.selector : undefined;
+    if (sel && Object.keys(sel).length && w.selected?.ok && !w.selected.value.length)
+      jobs.push(f.list(R.pods, { namespace: be.namespace, labelSelector: Object.keys(sel).sort().join(',') }).then((g) => void (w.related = g)));
+  }
+  await Promise.all(jobs);
+}
+
+function finish(w: Work): PathFacts {
+  const facts = w.facts;
+  const s = w.seed;
+  const tls: TlsFacts[] = w.tlsEntries.map((t, i) => ({
+    hosts: t.hosts,
+    secretNamespace: t.namespace,
+    from: t.from,
+    ...(t.secretName ? { secretName: t.secretName } : {}),
+    ...(w.secrets[i] ? { secret: w.secrets[i]! } : {}),
+    ...(w.elsewhere[i] ? { elsewhere: w.elsewhere[i]! } : {}),
+  }));
+  if (w.controller && w.ctrlPods) w.controller.pods = w.ctrlPods;
+  if (facts.ingress) facts.ingress.tls = tls;
+  if (facts.route) {
+    facts.route.tls = tls;
+    if (w.proxyPods) facts.route.proxyPods = w.proxyPods;
+    if (w.grants) facts.route.referenceGrants = w.grants;
+  }
+  if (s.via !== 'service') {
+    if (w.lbSvc) {
+      facts.lb.service = got(w.lbSvc);
+      facts.lb.serviceRef = refOf(w.lbSvc, 'Service');
+    } else if (w.publishSvc && !w.publishSvc.ok) facts.lb.service = w.publishSvc;
+    else if (w.lbCandidates && !w.lbCandidates.ok) facts.lb.service = w.lbCandidates as Got<never>;
+    else if (!facts.lb.unknownReason && w.spec)
+      facts.lb.unknownReason =
+        w.ctrlPods && !w.ctrlPods.ok ? 'the controller\'s pods could not be read' : `no LoadBalancer or NodePort Service of ${w.spec.name} was found (labels ${w.lbSelectors.join(' or ') || 'unknown'})`;
+    else if (!facts.lb.unknownReason && s.via === 'httproute') facts.lb.unknownReason = `no LoadBalancer Service for gateway/${s.gateway?.metadata.name} was found (labels ${w.lbSelectors.join(' or ')})`;
+  }
+  if (w.source) facts.source = w.source;
+  const be = w.backendRef;
+  if (be && w.svc && w.slices && w.events && w.netpols) {
+    const podReadErrors: string[] = [];
+    const pods = [...valueOr(w.selected, [])];
+    (w.extra ?? []).forEach((g, i) => {
+      if (g.ok && g.value) pods.push(g.value);
+      else if (!g.ok) podReadErrors.push(`${w.extraRefs[i]!.namespace}/${w.extraRefs[i]!.name}: ${g.error.message}`);
+    });
+    const svc = w.svc.ok ? w.svc.value : undefined;
+    facts.backend = {
+      namespace: be.namespace,
+      name: be.name,
+      ...(be.port !== undefined ? { port: be.port } : {}),
+      service: w.svc,
+      ...(svc ? { servicePort: findServicePort(svc, be.port) } : {}),
+      slices: w.slices,
+      ...(w.selected ? { selectedPods: w.selected } : {}),
+      pods: uniqueBy(pods, podKey),
+      podReadErrors,
+      ...(w.related ? { relatedPods: w.related } : {}),
+      events: w.events,
+      netpols: w.netpols,
+    } satisfies BackendFacts;
+  }
   return facts;
 }
 
-/** An Ingress controller's load balancer: its Service found by labels, refined by `--publish-service`. */
-async function controllerLb(f: Fetcher, spec: ControllerSpec | undefined, podsGot: Got<KObject[]> | undefined, lb: LbFacts, noClassReason?: string): Promise<LbFacts> {
-  if (noClassReason) return { ...lb, unknownReason: noClassReason };
-  if (!spec) return { ...lb, unknownReason: 'the Ingress controller is not one netpath recognises, so its load balancer Service is unknown' };
-  if (!spec.inCluster) return { ...lb, unknownReason: `${spec.name} provisions a cloud load balancer outside the cluster; its address is the Ingress status` };
-  const pods = valueOr(podsGot, []);
-  const publish = pods.map(publishServiceOf).find(Boolean);
-  const [listed, published] = await Promise.all([
-    listUnion(f, R.services, spec.serviceSelectors),
-    publish ? f.get(R.services, publish.split('/')[1]!, publish.split('/')[0]) : Promise.resolve(undefined),
-  ]);
-  let svc: KObject | undefined;
-  let svcGot: Got<KObject | undefined> | undefined;
-  if (published && published.ok && published.value) svc = published.value;
-  else if (listed.ok) svc = listed.value.find((s) => s.spec?.type === 'LoadBalancer') ?? listed.value.find((s) => s.spec?.type === 'NodePort');
-  if (svc) svcGot = got(svc);
-  else if (published && !published.ok) svcGot = published;
-  else if (!listed.ok) svcGot = listed as Got<never>;
-  if (!svcGot) {
-    return {
-      ...lb,
-      unknownReason: podsGot && !podsGot.ok ? `the controller's pods could not be read` : `no LoadBalancer or NodePort Service of ${spec.name} was found (labels ${spec.serviceSelectors.join(' or ') || 'unknown'})`,
-    };
-  }
-  const out: LbFacts = { ...lb, service: svcGot };
-  if (svc) {
-    out.serviceRef = refOf(svc, 'Service');
-    out.slices = await f.list(R.endpointslices, { namespace: svc.metadata.namespace!, labelSelector: `${SERVICE_NAME_LABEL}=${svc.metadata.name}` });
-  }
-  return out;
-}
-
-/** A Gateway's load balancer: the data-plane Service of its implementation, found by labels. */
-async function gatewayLb(f: Fetcher, spec: ControllerSpec | undefined, selectors: string[], lb: LbFacts, gw: KObject | undefined): Promise<LbFacts> {
-  if (!gw) return { ...lb, unknownReason: 'the Gateway could not be read' };
-  if (spec && !spec.inCluster) return { ...lb, unknownReason: `${spec.name} provisions a load balancer outside the cluster; its address is the Gateway status` };
-  const listed = await listUnion(f, R.services, selectors);
-  if (!listed.ok) return { ...lb, service: listed as Got<never> };
-  const svc = listed.value.find((s) => s.spec?.type === 'LoadBalancer') ?? listed.value.find((s) => s.spec?.type === 'NodePort');
-  if (!svc) return { ...lb, unknownReason: `no LoadBalancer Service for gateway/${gw.metadata.name} was found (labels ${selectors.join(' or ')})` };
-  const slices = await f.list(R.endpointslices, { namespace: svc.metadata.namespace!, labelSelector: `${SERVICE_NAME_LABEL}=${svc.metadata.name}` });
-  return { ...lb, service: got(svc), serviceRef: refOf(svc, 'Service'), slices };
-}
-
-async function sourceFacts(f: Fetcher, kind: SourceFacts['kind'], name: string, pods: KObject[]): Promise<SourceFacts> {
-  const ns = pods[0]?.metadata.namespace;
-  if (!ns) return { kind, name, pods };
-  const [namespace, netpols] = await Promise.all([f.get(R.namespaces, ns), f.list(R.networkpolicies, { namespace: ns })]);
-  return { kind, name, pods, namespace, netpols };
-}
-
-async function backendFacts(f: Fetcher, ref: { namespace: string; name: string; port?: number | string }): Promise<BackendFacts> {
-  const { namespace, name } = ref;
-  const svcP = f.get(R.services, name, namespace);
-  const slicesP = f.list(R.endpointslices, { namespace, labelSelector: `${SERVICE_NAME_LABEL}=${name}` });
-  const eventsP = f.list(R.events, { namespace });
-  const netpolsP = f.list(R.networkpolicies, { namespace });
-  const selectedP: Promise<Got<KObject[]> | undefined> = svcP.then((s) => {
-    const sel = s.ok ? s.value?.spec?.selector : undefined;
-    if (!sel || typeof sel !== 'object' || !Object.keys(sel).length) return undefined;
-    return f.list(R.pods, { namespace, labelSelector: mapToSelectorString(sel) });
-  });
-  const [service, slices, selected] = await Promise.all([svcP, slicesP, selectedP]);
-  // Pods the EndpointSlices name that the selector did not return (manual slices, label drift).
-  const have = new Set(valueOr(selected, []).map(podKey));
-  const refs = uniqueBy(
-    valueOr(slices, []).flatMap((s) => (Array.isArray(s.endpoints) ? s.endpoints : []))
-      .map((e: any) => e?.targetRef)
-      .filter((t: any) => t?.kind === 'Pod' && t.name)
-      .map((t: any) => ({ namespace: String(t.namespace ?? namespace), name: String(t.name) })),
-    (t) => `${t.namespace}/${t.name}`,
-  ).filter((t) => !have.has(`${t.namespace}/${t.name}`));
-  const sel = service.ok ? service.value?.spec?.selector : undefined;
-  const needRelated = sel && Object.keys(sel).length && selected?.ok && !selected.value.length;
-  const [extra, related, events, netpols] = await Promise.all([
-    Promise.all(refs.map((t) => f.get(R.pods, t.name, t.namespace))),
-    needRelated ? f.list(R.pods, { namespace, labelSelector: Object.keys(sel).sort().join(',') }) : Promise.resolve(undefined),
-    eventsP,
-    netpolsP,
-  ]);
-  const podReadErrors: string[] = [];
-  const pods = [...valueOr(selected, [])];
-  extra.forEach((g, i) => {
-    if (g.ok && g.value) pods.push(g.value);
-    else if (!g.ok) podReadErrors.push(`${refs[i]!.namespace}/${refs[i]!.name}: ${g.error.message}`);
-  });
-  const svc = service.ok ? service.value : undefined;
-  return {
-    namespace,
-    name,
-    ...(ref.port !== undefined ? { port: ref.port } : {}),
-    service,
-    ...(svc ? { servicePort: findServicePort(svc, ref.port) } : {}),
-    slices,
-    ...(selected ? { selectedPods: selected } : {}),
-    pods: uniqueBy(pods, podKey),
-    podReadErrors,
-    ...(related ? { relatedPods: related } : {}),
-    events,
-    netpols,
-  };
+async function expandAll(seeds: Seed[], f: Fetcher, cluster: ClusterFacts): Promise<PathFacts[]> {
+  const work = seeds.map((s) => newWork(s, cluster));
+  await Promise.all(work.map((w) => phaseA(w, f)));
+  await Promise.all(work.map((w) => phaseB(w, f)));
+  await Promise.all(work.map((w) => phaseC(w, f)));
+  return work.map(finish);
 }
 
 /** Whether a pod is selected by a Service selector (exported for checks). */
 export function serviceSelects(svc: KObject | undefined, pod: KObject): boolean {
   return matchesMap(svc?.spec?.selector, pod.metadata.labels);
 }
-
-export { failed };

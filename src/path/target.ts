@@ -44,7 +44,7 @@ const OTHER_KINDS = new Set(
 const USAGE_HINT = 'expected svc/NAME, ingress/NAME, httproute/NAME, gateway/NAME, a URL or a hostname';
 const NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const HOST_LABEL = '[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?';
-const HOST_RE = new RegExp(`^${HOST_LABEL}(\\.${HOST_LABEL})+\\.?$`);
+const HOST_RE = new RegExp(`^${HOST_LABEL}(\\.${HOST_LABEL})*\\.?$`);
 
 function hostTarget(raw: string, host: string, path: string, scheme?: 'http' | 'https', port?: number): Target {
   let h = host.toLowerCase();

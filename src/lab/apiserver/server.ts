@@ -126,14 +126,16 @@ export class ApiServer {
     return this.write({ ...info, verb: 'update' }, current, body, false);
   }
 
-  /** Stores an object as it is, status included, as if restored from etcd (generated scale clusters). */
-  restoreObject(input: KObject): KObject {
-    const def = this.o.registry.forKind(input.apiVersion, input.kind);
-    if (!def) throw noMatch(input);
-    const obj = clone(input);
+  /**
+   * Stores an object as it is, status included, as if restored from etcd (generated scale clusters). The object is
+   * handed over, not copied: generated objects are built for this, and a 50k-pod cluster is not held twice.
+   */
+  restoreObject(obj: KObject): KObject {
+    const def = this.o.registry.forKind(obj.apiVersion, obj.kind);
+    if (!def) throw noMatch(obj);
     if (def.namespaced) obj.metadata.namespace ??= 'default';
     admit(def, obj);
-    return this.o.store.create(def, obj);
+    return this.o.store.create(def, obj, { owned: true });
   }
 
   private fail(res: ServerResponse, e: unknown): void {
@@ -294,6 +296,7 @@ export class ApiServer {
     let items = store.list(def, info.namespace, {
       labelSelector: parseLabelSelector(q.get('labelSelector')),
       fieldSelector: parseFieldSelector(q.get('fieldSelector'), def.kind, apiVersionOf(def)),
+      sorted: true,
     });
     const limit = intParam(q.get('limit'), 'limit');
     const cont = q.get('continue');
@@ -368,7 +371,8 @@ export class ApiServer {
       obj.metadata.creationTimestamp ??= new Date().toISOString().replace(/\.\d+Z$/, 'Z');
       return obj;
     }
-    return this.o.store.create(info.def, obj);
+    // the body was parsed for this request (or copied by applyObject): the store can keep it
+    return this.o.store.create(info.def, obj, { owned: true });
   }
 
   /** Admission steps that read cluster state: Service address allocation, DefaultIngressClass. */
@@ -425,7 +429,8 @@ export class ApiServer {
       out.spec = next.spec;
       return out;
     }
-    if (hasStatusSub && !KEEP_STATUS_ON_CREATE.has(info.def.kind)) next.status = current.status;
+    // a copy: admission defaults top-level status fields, and the stored status must stay as it is
+    if (hasStatusSub && !KEEP_STATUS_ON_CREATE.has(info.def.kind)) next.status = isPlainObject(current.status) ? { ...current.status } : current.status;
     return next;
   }
 
@@ -445,7 +450,8 @@ export class ApiServer {
         throw invalid('Pod', '', current.metadata.name!, [{ field: 'spec.ephemeralContainers', message: 'Forbidden: existing ephemeral containers may not be removed' }]);
     }
     if (dryRun) return merged;
-    return this.o.store.update(info.def, merged, { checkRV: true });
+    // merged is this request's own object (parsed body, patch result or a copy), sharing at most immutable subtrees
+    return this.o.store.update(info.def, merged, { checkRV: true, owned: true });
   }
 
   private async update(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, info: RequestInfo): Promise<void> {
@@ -563,6 +569,7 @@ export class ApiServer {
     const items = this.o.store.list(def, info.namespace, {
       labelSelector: parseLabelSelector(q.get('labelSelector')),
       fieldSelector: parseFieldSelector(q.get('fieldSelector'), def.kind, apiVersionOf(def)),
+      sorted: true,
     });
     const out = items.map((o) => this.deleteObject({ ...info, name: o.metadata.name, namespace: o.metadata.namespace }, o, opts));
     sendJson(res, 200, { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(this.o.store.rv) }, items: out });
@@ -572,6 +579,10 @@ export class ApiServer {
 /** `kubectl apply`'s "no matches for kind" wording, for objects of a kind the lab does not serve. */
 export function noMatch(obj: KObject): Error {
   return new Error(`resource mapping not found for name: "${obj.metadata?.name}" namespace: "${obj.metadata?.namespace ?? ''}" from "": no matches for kind "${obj.kind}" in version "${obj.apiVersion}"`);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function objectKey(o: KObject): string {

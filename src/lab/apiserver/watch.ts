@@ -56,7 +56,7 @@ export function serveWatch(server: ApiServer, req: IncomingMessage, res: ServerR
   try {
     if (fromRV === undefined) {
       // "" or "0": synthetic ADDED for every current object, then changes
-      for (const o of store.list(def, info.namespace, { labelSelector, fieldSelector })) send('ADDED', render(o));
+      for (const o of store.list(def, info.namespace, { labelSelector, fieldSelector, sorted: true })) send('ADDED', render(o));
       fromRV = store.rv;
     }
     stop = store.watch(def, { namespace: info.namespace, labelSelector, fieldSelector, fromRV }, (type, obj) => send(type, render(obj)));

@@ -7,7 +7,7 @@ import type { ResourceDef } from '../resources.ts';
 import type { KObject } from '../types.ts';
 import { clone } from '../store/store.ts';
 import { deepEqual } from '../store/equal.ts';
-import { fromMap, matchesLabels } from '../store/selectors.ts';
+import { fromMap, type LabelSelector, matchesLabels } from '../store/selectors.ts';
 import { type Controller, type ControllerContext, keyOf, splitKey, WorkQueue } from './runtime.ts';
 
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
@@ -72,6 +72,21 @@ function hasSelector(svc: KObject): boolean {
   const sel = svc.spec?.selector;
   // An empty selector does not survive the apiserver's storage round trip: it reads back as none.
   return !!sel && typeof sel === 'object' && Object.keys(sel).length > 0;
+}
+
+/**
+ * podEndpointsChanged (endpointslice/util): whether a pod update can change endpoints: labels, hostname/subdomain,
+ * deletion, readiness, IPs; plus node and terminal phase, which the lab also reads.
+ */
+function podEndpointsChanged(old: KObject, cur: KObject): boolean {
+  if (old.metadata.deletionTimestamp !== cur.metadata.deletionTimestamp) return true;
+  if (isPodReady(old) !== isPodReady(cur)) return true;
+  if (isPodTerminal(old) !== isPodTerminal(cur)) return true;
+  const a = podIPs(old);
+  const b = podIPs(cur);
+  if (a.length !== b.length || a.some((ip, i) => ip !== b[i])) return true;
+  if (old.spec?.nodeName !== cur.spec?.nodeName || old.spec?.hostname !== cur.spec?.hostname || old.spec?.subdomain !== cur.spec?.subdomain) return true;
+  return !deepEqual(old.metadata.labels ?? {}, cur.metadata.labels ?? {});
 }
 
 function isHeadless(svc: KObject): boolean {
@@ -248,6 +263,40 @@ export function endpointSliceController(): Controller {
   const sliceTimes = new TriggerTimeTracker();
   const endpointsTimes = new TriggerTimeTracker();
   let defs: { svc: ResourceDef; pod: ResourceDef; node: ResourceDef; slice: ResourceDef; ep: ResourceDef };
+  /** Parsed selectors, per stored Service object (a changed Service is a new object, so this never goes stale). */
+  const selectors = new WeakMap<KObject, LabelSelector>();
+  /**
+   * Services with a selector, per namespace, keyed by one `key=value` of their selector: a pod can only match a
+   * Service whose indexed pair is among its labels.
+   */
+  const servicesByLabel = new Map<string, Map<string, Map<string, KObject>>>();
+  /** `namespace/name` → the pair it is indexed under. */
+  const serviceIndexKey = new Map<string, string>();
+
+  function selectorOf(svc: KObject): LabelSelector {
+    let sel = selectors.get(svc);
+    if (!sel) selectors.set(svc, (sel = fromMap(svc.spec?.selector)));
+    return sel;
+  }
+
+  function indexService(svc: KObject | undefined, key: string, ns: string): void {
+    const before = serviceIndexKey.get(key);
+    if (before !== undefined) {
+      const m = servicesByLabel.get(ns)?.get(before);
+      m?.delete(key);
+      if (m?.size === 0) servicesByLabel.get(ns)!.delete(before);
+      serviceIndexKey.delete(key);
+    }
+    if (!svc || !hasSelector(svc)) return;
+    const [k, v] = Object.entries(svc.spec.selector as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))[0]!;
+    const pair = `${k}=${v}`;
+    let byPair = servicesByLabel.get(ns);
+    if (!byPair) servicesByLabel.set(ns, (byPair = new Map()));
+    let m = byPair.get(pair);
+    if (!m) byPair.set(pair, (m = new Map()));
+    m.set(key, svc);
+    serviceIndexKey.set(key, pair);
+  }
 
   function reconcile(key: string): void {
     const { store } = ctx;
@@ -266,7 +315,7 @@ export function endpointSliceController(): Controller {
     // Services without a selector get their endpoints out of band; what the controllers wrote before a selector
     // was removed stays (kubernetes/kubernetes#118376).
     if (!hasSelector(svc)) return;
-    const pods = store.list(defs.pod, ns, { labelSelector: fromMap(svc.spec.selector) });
+    const pods = store.list(defs.pod, ns, { labelSelector: selectorOf(svc) });
     reconcileSlices(key, svc, pods);
     reconcileEndpoints(key, svc, pods);
   }
@@ -317,7 +366,7 @@ export function endpointSliceController(): Controller {
     if (!svc.metadata.deletionTimestamp) {
       for (const s of plan.create) {
         setTriggerTime(s, triggerTime);
-        store.create(defs.slice, normalizeSlice(s));
+        store.create(defs.slice, normalizeSlice(s), { owned: true });
       }
     }
     for (const s of plan.update) {
@@ -328,7 +377,7 @@ export function endpointSliceController(): Controller {
       // Keep the stored identity; everything the controller owns comes from the desired slice.
       next.metadata = { ...current.metadata, labels: next.metadata.labels, annotations: next.metadata.annotations, ownerReferences: next.metadata.ownerReferences };
       if (!next.metadata.annotations) delete next.metadata.annotations;
-      store.update(defs.slice, next);
+      store.update(defs.slice, next, { owned: true });
     }
     for (const s of plan.delete) if (store.get(defs.slice, ns, s.metadata.name!)) store.remove(defs.slice, ns, s.metadata.name!);
   }
@@ -528,16 +577,20 @@ export function endpointSliceController(): Controller {
     }
     if (subsets.length) next.subsets = subsets;
     else delete next.subsets;
-    if (current) store.update(defs.ep, next);
-    else store.create(defs.ep, next);
+    if (current) store.update(defs.ep, next, { owned: true });
+    else store.create(defs.ep, next, { owned: true });
   }
 
-  function enqueueServicesForPod(pod: KObject, old?: KObject): void {
-    const ns = pod.metadata.namespace;
-    for (const svc of ctx.store.list(defs.svc, ns)) {
-      if (!hasSelector(svc)) continue;
-      const sel = fromMap(svc.spec.selector);
-      if (matchesLabels(sel, pod.metadata.labels) || (old && matchesLabels(sel, old.metadata.labels))) queue!.add(keyOf(svc));
+  function enqueueServicesForPod(pod: KObject, old: KObject | undefined, type: string): void {
+    if (type === 'MODIFIED' && old && !podEndpointsChanged(old, pod)) return;
+    const byPair = servicesByLabel.get(pod.metadata.namespace ?? '');
+    if (!byPair) return;
+    for (const p of old && old.metadata.labels !== pod.metadata.labels ? [pod, old] : [pod]) {
+      for (const [k, v] of Object.entries(p.metadata.labels ?? {})) {
+        const m = byPair.get(`${k}=${v}`);
+        if (!m) continue;
+        for (const [key, svc] of m) if (matchesLabels(selectorOf(svc), p.metadata.labels)) queue!.add(key);
+      }
     }
   }
 
@@ -553,13 +606,19 @@ export function endpointSliceController(): Controller {
         ep: c.type('', 'endpoints'),
       };
       queue = new WorkQueue(reconcile, (k, e) => console.error(`lab: endpointslice controller: ${k}: ${(e as Error)?.stack ?? e}`));
-      for (const s of c.store.list(defs.svc)) queue.add(keyOf(s));
+      for (const s of c.store.list(defs.svc)) {
+        indexService(s, keyOf(s), s.metadata.namespace ?? '');
+        queue.add(keyOf(s));
+      }
     },
     onEvent(ev, def) {
       if (!queue) return;
       const o = ev.object;
-      if (def.group === '' && def.plural === 'services') queue.add(keyOf(o));
-      else if (def.group === '' && def.plural === 'pods') enqueueServicesForPod(o, ev.old);
+      if (def.group === '' && def.plural === 'services') {
+        indexService(ev.type === 'DELETED' ? undefined : o, keyOf(o), o.metadata.namespace ?? '');
+        queue.add(keyOf(o));
+      }
+      else if (def.group === '' && def.plural === 'pods') enqueueServicesForPod(o, ev.old, ev.type);
       else if (def.group === 'discovery.k8s.io' && def.plural === 'endpointslices') {
         const managed = (s?: KObject) => s?.metadata.labels?.[LABEL_MANAGED_BY] === ENDPOINTSLICE_CONTROLLER_NAME;
         for (const s of [o, ev.old]) {

@@ -8,6 +8,7 @@
 // of 5 min; see backoffScale in job.ts) while the messages keep the upstream durations.
 import { createHash, randomBytes } from 'node:crypto';
 import type { KObject } from '../types.ts';
+import { deepEqual } from '../store/equal.ts';
 import { isKnownCommand, labNetModel, runCommand } from '../runtime/commands.ts';
 import { backoffScale } from './job.ts';
 import { type Controller, type ControllerContext, keyOf, nowIso, splitKey, WorkQueue } from './runtime.ts';
@@ -175,7 +176,8 @@ interface PodRT {
   initDone: boolean;
   terminating: boolean;
   terminal?: { phase: 'Succeeded' | 'Failed'; reason?: string; message?: string };
-  timers: Set<NodeJS.Timeout>;
+  /** Pending timers; created with the first one (an adopted pod without probes has none). */
+  timers?: Set<NodeJS.Timeout>;
   flapMs?: number;
   flapOffset: number;
   flapTimer?: NodeJS.Timeout;
@@ -204,6 +206,11 @@ export function kubelet(): Controller {
   const pods = new Map<string, PodRT>();
   const ipam = new Map<string, Ipam>();
   const nodeImages = new Map<string, Set<string>>();
+  /**
+   * Adopted pods with nothing to run (no probes, fault annotations, deadline or helper command): uid → key. They
+   * hold no runtime state (at 50k pods that matters); any change to one goes through sync, which adopts it again.
+   */
+  const quiet = new Map<string, string>();
   const queue = new WorkQueue((k) => sync(k), (k, e) => console.error(`lab: kubelet ${k}:`, e));
 
   const podDef = () => ctx.type('', 'pods');
@@ -211,10 +218,10 @@ export function kubelet(): Controller {
 
   function after(rt: PodRT, ms: number, fn: () => void): NodeJS.Timeout {
     const t = ctx.setTimeout(() => {
-      rt.timers.delete(t);
+      rt.timers?.delete(t);
       if (!rt.gone) fn();
     }, Math.max(0, ms));
-    rt.timers.add(t);
+    (rt.timers ??= new Set()).add(t);
     return t;
   }
 
@@ -274,11 +281,22 @@ export function kubelet(): Controller {
     return undefined;
   }
 
+  /** Marks an address in use: an adopted pod keeps the IP its sandbox already has. */
+  function reserveIP(node: KObject, ip: string | undefined): void {
+    const a = ipamFor(node);
+    if (!a || !ip) return;
+    const off = ipToInt(ip) - a.base;
+    if (off > 0 && off < a.size) a.used.add(off);
+  }
+
   function releaseIP(rt: PodRT): void {
-    if (!rt.podIP || rt.pod.spec?.hostNetwork) return;
-    const a = ipam.get(rt.node);
-    if (!a) return;
-    a.used.delete(ipToInt(rt.podIP) - a.base);
+    if (!rt.pod.spec?.hostNetwork) releaseAddress(rt.node, rt.podIP);
+  }
+
+  function releaseAddress(node: string | undefined, ip: string | undefined): void {
+    const a = node ? ipam.get(node) : undefined;
+    if (!a || !ip) return;
+    a.used.delete(ipToInt(ip) - a.base);
   }
 
   // ── classification ──
@@ -455,10 +473,12 @@ export function kubelet(): Controller {
     const cur = ctx.store.get(podDef(), rt.ns, rt.name);
     if (!cur || cur.metadata.uid !== rt.uid) return;
     const status = buildStatus(rt, cur);
-    const updated = ctx.store.mutate(podDef(), rt.ns, rt.name, (p) => {
-      p.status = status;
-    });
-    if (updated) rt.pod = updated;
+    if (deepEqual(cur.status, status)) {
+      rt.pod = cur;
+      return;
+    }
+    // a new object with the new status; spec and the rest are shared with the stored (immutable) version
+    rt.pod = ctx.store.update(podDef(), { ...cur, metadata: { ...cur.metadata }, status }, { owned: true });
   }
 
   // ── logs ──
@@ -468,6 +488,11 @@ export function kubelet(): Controller {
   }
 
   function startupLogs(rt: PodRT, c: Ctr): void {
+    for (const l of startupLines(rt, c, new Date())) log(rt, c, l);
+  }
+
+  /** What a server container prints when it starts (at `when`), by image. */
+  function startupLines(rt: PodRT, c: Ctr, when: Date): string[] {
     const image: string = c.spec.image ?? '';
     const tag = imageTag(image);
     const ports: number[] = (c.spec.ports ?? []).map((p: any) => p.containerPort);
@@ -482,7 +507,7 @@ export function kubelet(): Controller {
       };
       const election = arg('election-id') ?? 'ingress-controller-leader';
       const cm = arg('configmap') ?? `${rt.ns}/ingress-nginx-controller`;
-      const kl = (lvl: string, file: string, msg: string) => `${lvl}${klogTime()}       7 ${file}] ${msg}`;
+      const kl = (lvl: string, file: string, msg: string) => `${lvl}${klogTime(when)}       7 ${file}] ${msg}`;
       lines.push(
         '-------------------------------------------------------------------------------',
         'NGINX Ingress controller',
@@ -527,7 +552,7 @@ export function kubelet(): Controller {
       lines.push('.:53', `[INFO] plugin/reload: Running configuration SHA512 = ${hex(`Corefile ${rt.ns}`, 64)}${hex(`Corefile2 ${rt.ns}`, 64)}`, `CoreDNS-${v}`, `linux/amd64, go1.21.11, ${hex(v, 7)}`);
     } else if (/(^|\/)nginx(:|@|$)/.test(image) || /(^|\/)nginx-unprivileged(:|@|$)/.test(image)) {
       const ver = /^\d+\.\d+\.\d+/.exec(tag)?.[0] ?? (/^1\.2[0-6]/.test(tag) ? `${tag}.0` : '1.27.3');
-      const t = nginxTime();
+      const t = nginxTime(when);
       lines.push(
         '/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform configuration',
         '/docker-entrypoint.sh: Looking for shell scripts in /docker-entrypoint.d/',
@@ -548,14 +573,14 @@ export function kubelet(): Controller {
         `${t} [notice] 1#1: start worker process 30`,
       );
     } else if (/podinfo/.test(image)) {
-      const ts = () => new Date().toISOString();
+      const ts = () => when.toISOString();
       const p = (c.spec.command ?? []).concat(c.spec.args ?? []).find((a: string) => a.startsWith('--port='))?.slice(7) ?? String(port);
       lines.push(
         JSON.stringify({ level: 'info', ts: ts(), caller: 'podinfo/main.go:153', msg: 'Starting podinfo', version: tag, revision: hex(`podinfo ${tag}`, 40), port: p }),
         JSON.stringify({ level: 'info', ts: ts(), caller: 'api/server.go:275', msg: 'Starting HTTP Server.', addr: `:${p}` }),
       );
     } else if (/kube-proxy/.test(image)) {
-      const kl = (file: string, msg: string) => `I${klogTime()}       1 ${file}] ${msg}`;
+      const kl = (file: string, msg: string) => `I${klogTime(when)}       1 ${file}] ${msg}`;
       lines.push(
         kl('server_linux.go:66', '"Using iptables proxy"'),
         kl('server.go:698', `"Successfully retrieved node IP(s)" IPs=["${rt.hostIP}"]`),
@@ -567,11 +592,11 @@ export function kubelet(): Controller {
         kl('shared_informer.go:320', 'Caches are synced for endpoint slice config'),
       );
     } else {
-      const t = new Date().toISOString();
+      const t = when.toISOString();
       const app = imageRepo(normalizeImage(image)).split('/').pop();
       lines.push(`${t} INFO starting ${app} ${tag}`, `${t} INFO listening on :${port}`);
     }
-    for (const l of lines) log(rt, c, l);
+    return lines;
   }
 
   // ── container lifecycle ──
@@ -601,6 +626,109 @@ export function kubelet(): Controller {
       everStarted: false,
       done: false,
     };
+  }
+
+  // ── adoption ──
+
+  /**
+   * Whether a pod this kubelet holds no runtime state for is already running (a restored cluster, a kubelet
+   * restart): Running with a sandbox IP, every app container and sidecar running, every init container done.
+   */
+  function adoptable(pod: KObject): boolean {
+    const st = pod.status;
+    if (st?.phase !== 'Running') return false;
+    if (!pod.spec?.hostNetwork && !st.podIP) return false;
+    const statuses = (list: any[] | undefined) => new Map<string, any>((list ?? []).map((x: any) => [x?.name, x]));
+    const app: any[] = pod.spec?.containers ?? [];
+    const cs = statuses(st.containerStatuses);
+    if (!app.length || !app.every((c) => cs.get(c.name)?.state?.running)) return false;
+    const ics = statuses(st.initContainerStatuses);
+    for (const c of pod.spec?.initContainers ?? []) {
+      const x = ics.get(c.name);
+      if (c.restartPolicy === 'Always' ? !x?.state?.running : x?.state?.terminated?.exitCode !== 0) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Takes over running containers as a restarted kubelet does when it finds them in the container runtime: the
+   * pod keeps its IP, start time, restart counts and readiness; probes start on their normal schedule; no events,
+   * and no status write unless something actually differs (a flapping pod's readiness).
+   */
+  function adopt(rt: PodRT, node: KObject): boolean {
+    const pod = rt.pod;
+    const st = pod.status;
+    rt.sandbox = true;
+    rt.initDone = true;
+    rt.podIP = pod.spec?.hostNetwork ? rt.hostIP : st.podIP;
+    if (!pod.spec?.hostNetwork) reserveIP(node, st.podIP);
+    if (st.startTime) {
+      rt.startTime = st.startTime;
+      rt.startMs = Date.parse(st.startTime) || rt.startMs;
+    }
+    const images = nodeImages.get(rt.node) ?? new Set<string>();
+    nodeImages.set(rt.node, images);
+    const statuses = new Map<string, any>([...(st.initContainerStatuses ?? []), ...(st.containerStatuses ?? [])].map((x: any) => [x?.name, x]));
+    const crash = parseDuration(pod.metadata.annotations?.[ANN_CRASH]);
+    let changed = false;
+    for (const c of [...rt.init, ...rt.app]) {
+      const x = statuses.get(c.name) ?? {};
+      images.add(normalizeImage(c.spec.image ?? ''));
+      c.containerID = x.containerID || undefined;
+      c.imageID = x.imageID || undefined;
+      c.restartCount = x.restartCount ?? 0;
+      c.lastTerminated = x.lastState?.terminated ? { ...x.lastState.terminated } : undefined;
+      c.everStarted = true;
+      c.waiting = undefined;
+      c.gen = 1;
+      if (x.state?.terminated) {
+        // an init container that completed before
+        c.state = 'terminated';
+        c.terminated = { ...x.state.terminated };
+        c.done = true;
+        c.ready = !!x.ready;
+        continue;
+      }
+      c.state = 'running';
+      c.startedAt = x.state?.running?.startedAt ?? rt.startTime;
+      c.started = x.started ?? true;
+      c.ready = !!x.ready;
+      if (c.kind === 'helper') c.abort = new AbortController();
+      c.readiness = { ok: c.ready, lastResult: c.ready, run: 1 };
+      if (rt.flapMs && !c.init && !c.spec.readinessProbe && c.ready === flapDown(rt)) {
+        c.ready = !c.ready;
+        changed = true;
+      }
+      if (c.spec.startupProbe && !c.started) scheduleProbe(rt, c, 'startup');
+      else startProbes(rt, c);
+      const startedMs = Date.parse(c.startedAt ?? '') || Date.now();
+      if (c.kind === 'helper') runHelper(rt, c, c.gen);
+      else if (c.kind === 'batch') afterC(rt, c, S(), () => exited(rt, c, 0));
+      else {
+        if (crash !== undefined && !c.init) {
+          afterC(rt, c, crash - (Date.now() - startedMs), () => {
+            log(rt, c, `${new Date().toISOString()} ERROR fatal error, shutting down`);
+            exited(rt, c, 1);
+          });
+        }
+      }
+    }
+    if (rt.flapMs && rt.app.some((c) => !c.spec.readinessProbe)) scheduleFlap(rt);
+    if (pod.spec?.activeDeadlineSeconds !== undefined) {
+      after(rt, rt.startMs + pod.spec.activeDeadlineSeconds * 1000 - Date.now(), () => deadlineExceeded(rt));
+    }
+    if (changed) flush(rt);
+    const busy =
+      !!rt.timers?.size || !!pod.metadata.deletionTimestamp || [...rt.init, ...rt.app].some((c) => c.state === 'running' && c.kind === 'helper');
+    // a busy pod keeps its runtime state, so its logs come from it; a quiet pod's come from quietLog
+    if (busy) {
+      for (const c of [...rt.init, ...rt.app]) {
+        if (c.state !== 'running' || c.kind !== 'server') continue;
+        const at = Date.parse(c.startedAt ?? '') || Date.now();
+        ctx.logs.lazyCurrent(rt.uid, c.name, at, () => startupLines(rt, c, new Date(at)));
+      }
+    }
+    return busy;
   }
 
   function begin(rt: PodRT, node: KObject): void {
@@ -1046,8 +1174,8 @@ export function kubelet(): Controller {
 
   function cleanup(key: string, rt: PodRT): void {
     rt.gone = true;
-    for (const t of rt.timers) ctx.clearTimer(t);
-    rt.timers.clear();
+    for (const t of rt.timers ?? []) ctx.clearTimer(t);
+    rt.timers = undefined;
     for (const c of [...rt.init, ...rt.app]) c.abort?.abort();
     if (!rt.terminal) releaseIP(rt);
     ctx.logs.drop(rt.uid);
@@ -1055,6 +1183,49 @@ export function kubelet(): Controller {
   }
 
   // ── reconcile ──
+
+  function newRuntime(pod: KObject, node: KObject): PodRT {
+    const hostIP = (node.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address ?? '';
+    const rt: PodRT = {
+      uid: pod.metadata.uid!,
+      ns: pod.metadata.namespace!,
+      name: pod.metadata.name!,
+      node: node.metadata.name!,
+      pod,
+      init: [],
+      app: [],
+      hostIP,
+      sandbox: false,
+      startTime: nowIso(),
+      startMs: Date.now(),
+      initDone: !(pod.spec.initContainers ?? []).length,
+      terminating: false,
+      flapMs: parseDuration(pod.metadata.annotations?.[ANN_FLAP]),
+      flapOffset: 0,
+      gone: false,
+    };
+    if (rt.flapMs) rt.flapOffset = parseInt(hex(rt.uid, 8), 16) % rt.flapMs;
+    rt.init = (pod.spec.initContainers ?? []).map((c: any) => newCtr(rt, c, true));
+    rt.app = (pod.spec.containers ?? []).map((c: any) => newCtr(rt, c, false));
+    return rt;
+  }
+
+  /** The startup lines of a quiet adopted pod's container, when its log is first read (LogStore provider). */
+  function quietLog(uid: string, container: string): { at: number; lines: string[] } | undefined {
+    const key = quiet.get(uid);
+    if (!key) return undefined;
+    const [ns, name] = splitKey(key);
+    const pod = ctx.store.get(podDef(), ns, name);
+    const node = pod?.spec?.nodeName ? ctx.store.get(ctx.type('', 'nodes'), undefined, pod.spec.nodeName) : undefined;
+    if (!pod || !node || pod.metadata.uid !== uid) return undefined;
+    const rt = newRuntime(pod, node);
+    rt.podIP = pod.spec?.hostNetwork ? rt.hostIP : pod.status?.podIP;
+    const c = [...rt.init, ...rt.app].find((x) => x.name === container);
+    if (!c || c.kind !== 'server') return undefined;
+    const st = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find((x: any) => x?.name === container);
+    const at = Date.parse(st?.state?.running?.startedAt ?? '') || Date.now();
+    return { at, lines: startupLines(rt, c, new Date(at)) };
+  }
 
   function sync(key: string): void {
     const [ns, name] = splitKey(key);
@@ -1074,31 +1245,19 @@ export function kubelet(): Controller {
         if (pod.metadata.deletionTimestamp && !pod.metadata.finalizers?.length) ctx.store.remove(podDef(), ns, name);
         return;
       }
-      const hostIP = (node.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address ?? '';
-      const now = Date.now();
-      rt = {
-        uid: pod.metadata.uid!,
-        ns: ns!,
-        name,
-        node: node.metadata.name!,
-        pod,
-        init: [],
-        app: [],
-        hostIP,
-        sandbox: false,
-        startTime: nowIso(),
-        startMs: now,
-        initDone: !(pod.spec.initContainers ?? []).length,
-        terminating: false,
-        timers: new Set(),
-        flapMs: parseDuration(pod.metadata.annotations?.[ANN_FLAP]),
-        flapOffset: 0,
-        gone: false,
-      };
-      if (rt.flapMs) rt.flapOffset = parseInt(hex(rt.uid, 8), 16) % rt.flapMs;
-      rt.init = (pod.spec.initContainers ?? []).map((c: any) => newCtr(rt!, c, true));
-      rt.app = (pod.spec.containers ?? []).map((c: any) => newCtr(rt!, c, false));
+      rt = newRuntime(pod, node);
       pods.set(key, rt);
+      quiet.delete(rt.uid);
+      if (adoptable(pod)) {
+        const busy = adopt(rt, node);
+        if (pod.metadata.deletionTimestamp) terminate(rt);
+        else if (!busy) {
+          // nothing to run for it until the pod changes: keep no runtime state (the next event re-adopts it)
+          pods.delete(key);
+          quiet.set(rt.uid, key);
+        }
+        return;
+      }
       if (pod.metadata.deletionTimestamp) {
         terminate(rt);
         return;
@@ -1114,12 +1273,19 @@ export function kubelet(): Controller {
     name: 'kubelet',
     start(c) {
       ctx = c;
+      c.logs.setProvider(quietLog);
       for (const p of c.store.list(c.type('', 'pods'))) if (p.spec?.nodeName) queue.add(keyOf(p));
     },
     onEvent(ev, def) {
       if (def.group !== '') return;
       if (def.plural === 'pods') {
         const p = ev.object;
+        if (ev.type === 'DELETED' && quiet.has(p.metadata.uid!)) {
+          // removed without a graceful deletion this kubelet saw (force delete, podgc): free what it held
+          quiet.delete(p.metadata.uid!);
+          if (!p.spec?.hostNetwork) releaseAddress(p.spec?.nodeName, p.status?.podIP);
+          ctx.logs.drop(p.metadata.uid!);
+        }
         if (ev.type === 'DELETED' || p.spec?.nodeName || pods.has(keyOf(p))) queue.add(keyOf(p));
         return;
       }
@@ -1130,6 +1296,7 @@ export function kubelet(): Controller {
     },
     stop() {
       queue.stop();
+      quiet.clear();
       for (const [k, rt] of [...pods]) {
         rt.gone = true;
         for (const c of [...rt.init, ...rt.app]) c.abort?.abort();

@@ -114,8 +114,17 @@ export function ownerUid(o: KObject): string | undefined {
   return o.metadata.ownerReferences?.find((r) => r.controller)?.uid;
 }
 
+let isoSecond = NaN;
+let isoString = '';
+
+/** Now, RFC 3339 to the second (status timestamps); calls within one second share the string. */
 export function nowIso(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const sec = Math.floor(Date.now() / 1000);
+  if (sec !== isoSecond) {
+    isoSecond = sec;
+    isoString = new Date(sec * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  }
+  return isoString;
 }
 
 export function microIso(): string {
@@ -204,6 +213,7 @@ function recordEvent(
   const nsObj = store.get(nsDef, undefined, ns);
   if (!nsObj || nsObj.metadata.deletionTimestamp) return;
   const now = nowIso();
+  // the Store indexes Events by involvedObject.uid, so this reads the object's own events only
   const existing = store
     .list(evDef, ns, { fieldSelector: [{ field: 'involvedObject.uid', op: '=', value: obj.metadata.uid ?? '' }] })
     .find((e) => e.reason === reason && e.message === message && e.source?.component === component);
@@ -237,5 +247,5 @@ function recordEvent(
     eventTime: null,
     reportingComponent: component,
     reportingInstance: obj.spec?.nodeName ?? '',
-  });
+  }, { owned: true });
 }

@@ -59,49 +59,91 @@ export class ContainerLog {
   }
 }
 
+interface Entry {
+  current?: ContainerLog;
+  previous?: ContainerLog;
+  /** Lines of a running container the kubelet adopted, written when the log is first read (lazyCurrent). */
+  seed?: { at: number; lines: () => string[] };
+}
+
 /** Logs of every container of every pod, keyed by pod uid. */
 export class LogStore {
-  private byKey = new Map<string, { current: ContainerLog; previous?: ContainerLog }>();
+  private byPod = new Map<string, Map<string, Entry>>();
+  private provider?: (podUid: string, container: string) => { at: number; lines: string[] } | undefined;
 
-  private key(podUid: string, container: string): string {
-    return `${podUid}/${container}`;
+  /**
+   * Where the lines of a log this store holds nothing for come from (the kubelet: containers of adopted pods it
+   * keeps no state for). Asked once, when such a log is first read.
+   */
+  setProvider(p: (podUid: string, container: string) => { at: number; lines: string[] } | undefined): void {
+    this.provider = p;
+  }
+
+  private entry(podUid: string, container: string, create: true): Entry;
+  private entry(podUid: string, container: string, create?: false): Entry | undefined;
+  private entry(podUid: string, container: string, create = false): Entry | undefined {
+    let m = this.byPod.get(podUid);
+    if (!m) {
+      if (!create) return undefined;
+      this.byPod.set(podUid, (m = new Map()));
+    }
+    let e = m.get(container);
+    if (!e && create) m.set(container, (e = {}));
+    return e;
   }
 
   /** The current instance's log, created on first use. */
   current(podUid: string, container: string): ContainerLog {
-    const k = this.key(podUid, container);
-    let e = this.byKey.get(k);
-    if (!e) this.byKey.set(k, (e = { current: new ContainerLog() }));
+    const e = this.entry(podUid, container, true);
+    if (!e.current) {
+      const log = (e.current = new ContainerLog());
+      if (e.seed) {
+        const { at, lines } = e.seed;
+        e.seed = undefined;
+        for (const l of lines()) log.write(l, at);
+      } else {
+        const seed = this.provider?.(podUid, container);
+        if (seed) for (const l of seed.lines) log.write(l, seed.at);
+      }
+    }
     return e.current;
   }
 
+  /**
+   * The log of a container already running when the kubelet (re)started: its lines are produced on first read, so
+   * a cluster of 50k adopted pods keeps no log buffers until someone asks.
+   */
+  lazyCurrent(podUid: string, container: string, at: number, lines: () => string[]): void {
+    const e = this.entry(podUid, container, true);
+    if (!e.current) e.seed = { at, lines };
+  }
+
   previous(podUid: string, container: string): ContainerLog | undefined {
-    return this.byKey.get(this.key(podUid, container))?.previous;
+    return this.entry(podUid, container)?.previous;
   }
 
   has(podUid: string, container: string): boolean {
-    return this.byKey.has(this.key(podUid, container));
+    return this.entry(podUid, container) !== undefined;
   }
 
   /** A container restarted: the current log becomes the previous one. */
   rotate(podUid: string, container: string): ContainerLog {
-    const k = this.key(podUid, container);
-    const e = this.byKey.get(k);
+    const e = this.entry(podUid, container, true);
+    const prev = e.current ?? (e.seed ? this.current(podUid, container) : undefined);
     const fresh = new ContainerLog();
-    if (e) {
-      e.current.end();
-      this.byKey.set(k, { current: fresh, previous: e.current });
-    } else this.byKey.set(k, { current: fresh });
+    if (prev) {
+      prev.end();
+      e.previous = prev;
+    } else e.previous = undefined;
+    e.current = fresh;
     return fresh;
   }
 
   /** Forgets a deleted pod's logs. */
   drop(podUid: string): void {
-    for (const [k, e] of this.byKey) {
-      if (k.startsWith(podUid + '/')) {
-        e.current.end();
-        this.byKey.delete(k);
-      }
-    }
+    const m = this.byPod.get(podUid);
+    if (!m) return;
+    for (const e of m.values()) e.current?.end();
+    this.byPod.delete(podUid);
   }
 }

@@ -80,10 +80,10 @@ export function matchesLabels(sel: LabelSelector, labels: Record<string, string>
         if (has) return false;
         break;
       case 'in':
-        if (!has || !r.values.includes(l[r.key]!)) return false;
+        if (!has || (r.values.length === 1 ? l[r.key] !== r.values[0] : !r.values.includes(l[r.key]!))) return false;
         break;
       case 'notin':
-        if (has && r.values.includes(l[r.key]!)) return false;
+        if (has && (r.values.length === 1 ? l[r.key] === r.values[0] : r.values.includes(l[r.key]!))) return false;
         break;
     }
   }
@@ -115,31 +115,64 @@ export interface FieldRequirement {
   value: string;
 }
 
-/** Fields every type supports; `extra` adds the type's own (pods: status.phase, spec.nodeName, …). */
-const FIELD_GETTERS: Record<string, (o: KObject) => string | undefined> = {
-  'metadata.name': (o) => o.metadata.name,
-  'metadata.namespace': (o) => o.metadata.namespace ?? '',
-  'status.phase': (o) => o.status?.phase ?? '',
-  'spec.nodeName': (o) => o.spec?.nodeName ?? '',
-  'spec.restartPolicy': (o) => o.spec?.restartPolicy ?? '',
-  'spec.schedulerName': (o) => o.spec?.schedulerName ?? '',
-  'spec.serviceAccountName': (o) => o.spec?.serviceAccountName ?? '',
-  'status.podIP': (o) => o.status?.podIP ?? '',
-  'spec.unschedulable': (o) => String(o.spec?.unschedulable ?? false),
-  'spec.clusterIP': (o) => o.spec?.clusterIP ?? '',
-  'spec.type': (o) => o.spec?.type ?? '',
-  type: (o) => o.type ?? '',
-  'involvedObject.kind': (o) => o.involvedObject?.kind ?? '',
-  'involvedObject.name': (o) => o.involvedObject?.name ?? '',
-  'involvedObject.namespace': (o) => o.involvedObject?.namespace ?? '',
-  'involvedObject.uid': (o) => o.involvedObject?.uid ?? '',
-  'involvedObject.fieldPath': (o) => o.involvedObject?.fieldPath ?? '',
-  'involvedObject.resourceVersion': (o) => o.involvedObject?.resourceVersion ?? '',
-  'involvedObject.apiVersion': (o) => o.involvedObject?.apiVersion ?? '',
-  reason: (o) => o.reason ?? '',
-  source: (o) => o.source?.component ?? '',
-  'addressType': (o) => o.addressType ?? '',
+/** Where each selectable field lives in an object, and its value when absent (as the apiserver's field sets). */
+const FIELD_PATHS: Record<string, { path: string[]; dflt?: string }> = {
+  'metadata.name': { path: ['metadata', 'name'] },
+  'metadata.namespace': { path: ['metadata', 'namespace'], dflt: '' },
+  'status.phase': { path: ['status', 'phase'], dflt: '' },
+  'spec.nodeName': { path: ['spec', 'nodeName'], dflt: '' },
+  'spec.restartPolicy': { path: ['spec', 'restartPolicy'], dflt: '' },
+  'spec.schedulerName': { path: ['spec', 'schedulerName'], dflt: '' },
+  'spec.serviceAccountName': { path: ['spec', 'serviceAccountName'], dflt: '' },
+  'status.podIP': { path: ['status', 'podIP'], dflt: '' },
+  'spec.unschedulable': { path: ['spec', 'unschedulable'], dflt: 'false' },
+  'spec.clusterIP': { path: ['spec', 'clusterIP'], dflt: '' },
+  'spec.type': { path: ['spec', 'type'], dflt: '' },
+  type: { path: ['type'], dflt: '' },
+  'involvedObject.kind': { path: ['involvedObject', 'kind'], dflt: '' },
+  'involvedObject.name': { path: ['involvedObject', 'name'], dflt: '' },
+  'involvedObject.namespace': { path: ['involvedObject', 'namespace'], dflt: '' },
+  'involvedObject.uid': { path: ['involvedObject', 'uid'], dflt: '' },
+  'involvedObject.fieldPath': { path: ['involvedObject', 'fieldPath'], dflt: '' },
+  'involvedObject.resourceVersion': { path: ['involvedObject', 'resourceVersion'], dflt: '' },
+  'involvedObject.apiVersion': { path: ['involvedObject', 'apiVersion'], dflt: '' },
+  reason: { path: ['reason'], dflt: '' },
+  source: { path: ['source', 'component'], dflt: '' },
+  addressType: { path: ['addressType'], dflt: '' },
 };
+
+/** A field's value as a field selector compares it (undefined for a field no type has). */
+export function fieldValue(field: string, o: KObject): string | undefined {
+  const f = FIELD_PATHS[field];
+  if (!f) return undefined;
+  let v: any = o;
+  for (const k of f.path) {
+    v = v?.[k];
+    if (v === undefined || v === null) return f.dflt;
+  }
+  return typeof v === 'string' ? v : String(v);
+}
+
+/**
+ * The part of an object selectors can see: name, namespace, labels and every field-selectable field. Watch history
+ * keeps this instead of a whole previous version, which is all the selector-transition filter needs.
+ */
+export function selectorView(o: KObject): KObject {
+  const meta: KObject['metadata'] = { name: o.metadata.name };
+  if (o.metadata.namespace !== undefined) meta.namespace = o.metadata.namespace;
+  if (o.metadata.labels !== undefined) meta.labels = o.metadata.labels;
+  const view: KObject = { apiVersion: o.apiVersion, kind: o.kind, metadata: meta };
+  for (const { path } of Object.values(FIELD_PATHS)) {
+    if (path[0] === 'metadata') continue;
+    let v: any = o;
+    for (const k of path) v = v?.[k];
+    if (v === undefined) continue;
+    let dst: any = view;
+    for (let i = 0; i < path.length - 1; i++) dst = dst[path[i]!] ??= {};
+    dst[path[path.length - 1]!] = v;
+  }
+  return view;
+}
 
 /** Field selectors each kind accepts beyond metadata.name/namespace (as the apiserver's field label conversions). */
 const KIND_FIELDS: Record<string, string[]> = {
@@ -169,7 +202,7 @@ export function parseFieldSelector(raw: string | undefined | null, kind: string,
 
 export function matchesFields(reqs: FieldRequirement[], obj: KObject): boolean {
   for (const r of reqs) {
-    const v = FIELD_GETTERS[r.field]?.(obj) ?? '';
+    const v = fieldValue(r.field, obj) ?? '';
     if (r.op === '=' ? v !== r.value : v === r.value) return false;
   }
   return true;

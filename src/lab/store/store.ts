@@ -1,15 +1,30 @@
 // The lab's object store: one global integer resourceVersion, per-type event history for watch resume, and
 // synchronous change notifications for the simulated controllers.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { apiVersionOf, type ResourceDef, typeKey } from '../resources.ts';
 import type { KObject, StoreEvent, WatchEventType } from '../types.ts';
 import { alreadyExists, conflict, expired, invalid, notFound } from './errors.ts';
-import { type FieldRequirement, type LabelSelector, matchesFields, matchesLabels } from './selectors.ts';
+import { type FieldRequirement, fieldValue, type LabelSelector, matchesFields, matchesLabels, selectorView } from './selectors.ts';
 import { deepEqual } from './equal.ts';
 
 export interface ListOptions {
   labelSelector?: LabelSelector;
   fieldSelector?: FieldRequirement[];
+  /**
+   * Order by namespace, then name, as etcd's keys sort: what an API LIST (and a watch's initial ADDEDs) returns.
+   * Without it the order is unspecified (insertion order), as an informer's lister gives; controllers that need
+   * an order sort themselves.
+   */
+  sorted?: boolean;
+}
+
+export interface WriteOptions {
+  /**
+   * The caller hands `input` over: the store keeps it instead of a copy and sets its top-level kind/apiVersion and
+   * its `metadata` fields. Everything below may be shared with other stored objects (stored objects are never
+   * modified), but the caller must not modify `input` afterwards.
+   */
+  owned?: boolean;
 }
 
 export interface WatchOptions extends ListOptions {
@@ -35,12 +50,44 @@ interface Watcher {
   cb: WatchCallback;
 }
 
+interface Bucket {
+  objects: Map<string, KObject>;
+  /** The names in order, built when a sorted list asks and dropped when an object comes or goes. */
+  sorted?: string[];
+  /**
+   * Label index, `key=value` → names: built the first time a label-selected list reads a large bucket (a
+   * namespace's pods for a Service's selector), kept up to date from then on.
+   */
+  labels?: Map<string, Set<string>>;
+}
+
+/** Buckets smaller than this are scanned; larger ones get a label index when a selector reads them. */
+const LABEL_INDEX_MIN = 64;
+
+/** A field index (client-go's Indexer): field value → uid → object. */
+interface FieldIndex {
+  field: string;
+  values: Map<string, Map<string, KObject>>;
+}
+
+/** Fields indexed from the start: what the kubelet, podgc, `kubectl describe node` and the event recorder select on. */
+const DEFAULT_FIELD_INDEXES: Record<string, string[]> = {
+  Pod: ['spec.nodeName'],
+  Event: ['involvedObject.uid'],
+};
+
 interface TypeState {
   def: ResourceDef;
-  /** namespace ('' for cluster-scoped) → name → object */
-  byNs: Map<string, Map<string, KObject>>;
+  /** namespace ('' for cluster-scoped) → its objects */
+  byNs: Map<string, Bucket>;
+  /** The namespaces in etcd key order, built when a sorted list asks. */
+  nsSorted?: string[];
+  indexes: Map<string, FieldIndex>;
   count: number;
-  history: { ev: StoreEvent; at: number }[];
+  /** Watch history. MODIFIED/DELETED entries keep only a selector view of the previous version (selectorView). */
+  history: StoreEvent[];
+  /** When each history entry was written (parallel to history). */
+  historyAt: number[];
   historyStart: number; // index of the oldest live entry in history
   /** Every event with rv <= compactedRV has been dropped from history. */
   compactedRV: number;
@@ -49,14 +96,68 @@ interface TypeState {
 
 const RANDOM_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
+const HEX = Buffer.from('0123456789abcdef');
+const uidScratch = Buffer.alloc(36);
+let uidPool = Buffer.alloc(0);
+let uidOffset = 0;
+
+/**
+ * A random (version 4) UUID as one flat string. crypto.randomUUID() builds its result by concatenation, a tree
+ * of some twenty string pieces (~500 bytes) that every stored object would keep; this one is ~60 bytes.
+ */
+export function newUid(): string {
+  if (uidOffset + 16 > uidPool.length) {
+    uidPool = randomBytes(4096);
+    uidOffset = 0;
+  }
+  let j = 0;
+  for (let i = 0; i < 16; i++) {
+    let b = uidPool[uidOffset + i]!;
+    if (i === 6) b = (b & 0x0f) | 0x40;
+    else if (i === 8) b = (b & 0x3f) | 0x80;
+    if (i === 4 || i === 6 || i === 8 || i === 10) uidScratch[j++] = 45; // '-'
+    uidScratch[j++] = HEX[b >> 4]!;
+    uidScratch[j++] = HEX[b & 15]!;
+  }
+  uidOffset += 16;
+  return uidScratch.toString('latin1', 0, 36);
+}
+
 export function randomSuffix(n = 5): string {
   let s = '';
   for (let i = 0; i < n; i++) s += RANDOM_CHARS[Math.floor(Math.random() * RANDOM_CHARS.length)];
   return s;
 }
 
+/**
+ * A deep copy of a JSON value. Strings are shared (they are immutable), which keeps copies of stored objects small;
+ * anything that is not plain JSON (Dates, typed arrays) goes through structuredClone.
+ */
 export function clone<T>(o: T): T {
-  return structuredClone(o);
+  return cloneValue(o) as T;
+}
+
+function cloneValue(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = cloneValue(v[i]);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    const x = cloneValue((v as Record<string, unknown>)[k]);
+    if (k === '__proto__') Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
+    else out[k] = x;
+  }
+  return out;
+}
+
+/** A copy of a stored object with its own metadata (the rest shared), for writes that only touch metadata. */
+function withOwnMeta(o: KObject): KObject {
+  return { ...o, metadata: { ...o.metadata } };
 }
 
 export class Store {
@@ -78,14 +179,90 @@ export class Store {
     return this.rvCounter;
   }
 
+  private lastSecond = NaN;
+  private lastStamp = '';
+
+  /** RFC 3339 to the second; objects written in the same second share the string. */
+  private timestamp(ms: number): string {
+    const sec = Math.floor(ms / 1000);
+    if (sec !== this.lastSecond) {
+      this.lastSecond = sec;
+      this.lastStamp = new Date(sec * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+    }
+    return this.lastStamp;
+  }
+
   private state(def: ResourceDef): TypeState {
     const key = typeKey(def);
     let s = this.types.get(key);
     if (!s) {
-      s = { def, byNs: new Map(), count: 0, history: [], historyStart: 0, compactedRV: 0, watchers: new Set() };
+      s = { def, byNs: new Map(), indexes: new Map(), count: 0, history: [], historyAt: [], historyStart: 0, compactedRV: 0, watchers: new Set() };
+      for (const f of DEFAULT_FIELD_INDEXES[def.kind] ?? []) s.indexes.set(f, { field: f, values: new Map() });
       this.types.set(key, s);
     }
     return s;
+  }
+
+  /**
+   * Indexes a type by a field-selectable field (see selectors.ts), so that lists selecting `field=value` read the
+   * index instead of scanning. Pods by spec.nodeName and Events by involvedObject.uid are indexed from the start.
+   */
+  addFieldIndex(def: ResourceDef, field: string): void {
+    const s = this.state(def);
+    if (s.indexes.has(field)) return;
+    const ix: FieldIndex = { field, values: new Map() };
+    s.indexes.set(field, ix);
+    for (const b of s.byNs.values()) for (const o of b.objects.values()) this.indexOne(ix, o.metadata.uid!, undefined, o);
+  }
+
+  private indexOne(ix: FieldIndex, key: string, prev: KObject | undefined, next: KObject | undefined): void {
+    const a = prev ? (fieldValue(ix.field, prev) ?? '') : undefined;
+    const b = next ? (fieldValue(ix.field, next) ?? '') : undefined;
+    if (a !== undefined && a !== b) {
+      const m = ix.values.get(a);
+      m?.delete(key);
+      if (m && m.size === 0) ix.values.delete(a);
+    }
+    if (b !== undefined) {
+      let m = ix.values.get(b);
+      if (!m) ix.values.set(b, (m = new Map()));
+      m.set(key, next!);
+    }
+  }
+
+  private reindex(s: TypeState, b: Bucket, prev: KObject | undefined, next: KObject | undefined): void {
+    if (b.labels) relabel(b.labels, (next ?? prev)!.metadata.name!, prev?.metadata.labels, next?.metadata.labels);
+    if (s.indexes.size === 0) return;
+    // uid: stable for the object's life, and a string the object already holds
+    const key = (next ?? prev)!.metadata.uid!;
+    for (const ix of s.indexes.values()) this.indexOne(ix, key, prev, next);
+  }
+
+  /** Names in a bucket that can match the selector: the smallest label-index entry among its `key=value` terms. */
+  private labelCandidates(b: Bucket, sel: LabelSelector | undefined): Set<string> | undefined {
+    if (!sel?.length || b.objects.size < LABEL_INDEX_MIN) return undefined;
+    let best: Set<string> | undefined;
+    for (const r of sel) {
+      if (r.op !== 'in' || r.values.length !== 1) continue;
+      if (!b.labels) {
+        b.labels = new Map();
+        for (const o of b.objects.values()) relabel(b.labels, o.metadata.name!, undefined, o.metadata.labels);
+      }
+      const set = b.labels.get(`${r.key}=${r.values[0]}`) ?? EMPTY;
+      if (!best || set.size < best.size) best = set;
+    }
+    return best;
+  }
+
+  /** The index that can answer a field selector: one of its `=` requirements is on an indexed field. */
+  private indexFor(s: TypeState, reqs: FieldRequirement[] | undefined): { ix: FieldIndex; value: string } | undefined {
+    if (!reqs?.length || s.indexes.size === 0) return undefined;
+    for (const r of reqs) {
+      if (r.op !== '=') continue;
+      const ix = s.indexes.get(r.field);
+      if (ix) return { ix, value: r.value };
+    }
+    return undefined;
   }
 
   private nsKey(def: ResourceDef, ns: string | undefined): string {
@@ -93,7 +270,7 @@ export class Store {
   }
 
   get(def: ResourceDef, ns: string | undefined, name: string): KObject | undefined {
-    return this.state(def).byNs.get(this.nsKey(def, ns))?.get(name);
+    return this.state(def).byNs.get(this.nsKey(def, ns))?.objects.get(name);
   }
 
   mustGet(def: ResourceDef, ns: string | undefined, name: string): KObject {
@@ -102,20 +279,50 @@ export class Store {
     return o;
   }
 
-  /** Objects of a type, optionally in one namespace, sorted by namespace then name (as etcd's key order). */
+  /**
+   * Objects of a type, optionally in one namespace, matching the selectors. Sorted by namespace then name (etcd's
+   * key order) only with `sorted`. A field selector on an indexed field reads the index.
+   */
   list(def: ResourceDef, ns?: string, opts: ListOptions = {}): KObject[] {
     const s = this.state(def);
     const out: KObject[] = [];
-    const scan = (m: Map<string, KObject>) => {
-      for (const o of m.values()) if (this.matches(o, opts)) out.push(o);
-    };
-    if (def.namespaced && ns !== undefined) {
-      const m = s.byNs.get(ns);
-      if (m) scan(m);
-    } else {
-      for (const m of s.byNs.values()) scan(m);
+    const oneNs = def.namespaced && ns !== undefined;
+    const filtered = !!(opts.labelSelector?.length || opts.fieldSelector?.length);
+    const indexed = this.indexFor(s, opts.fieldSelector);
+    if (indexed) {
+      const m = indexed.ix.values.get(indexed.value);
+      if (m) for (const o of m.values()) if ((!oneNs || (o.metadata.namespace ?? '') === ns) && this.matches(o, opts)) out.push(o);
+      return opts.sorted ? out.sort(compareObjects) : out;
     }
-    return out.sort(compareObjects);
+    const scan = (b: Bucket) => {
+      const candidates = this.labelCandidates(b, opts.labelSelector);
+      if (candidates) {
+        const names = opts.sorted ? [...candidates].sort(compareStrings) : candidates;
+        for (const name of names) {
+          const o = b.objects.get(name)!;
+          if (this.matches(o, opts)) out.push(o);
+        }
+        return;
+      }
+      if (opts.sorted) {
+        for (const name of (b.sorted ??= [...b.objects.keys()].sort(compareStrings))) {
+          const o = b.objects.get(name)!;
+          if (!filtered || this.matches(o, opts)) out.push(o);
+        }
+      } else if (!filtered) for (const o of b.objects.values()) out.push(o);
+      else for (const o of b.objects.values()) if (this.matches(o, opts)) out.push(o);
+    };
+    if (oneNs) {
+      const b = s.byNs.get(ns);
+      if (b) scan(b);
+    } else if (opts.sorted) {
+      // etcd keys are <prefix>/<namespace>/<name>: namespaces compare with their trailing slash
+      s.nsSorted ??= [...s.byNs.keys()].sort((a, b) => compareStrings(`${a}/`, `${b}/`));
+      for (const k of s.nsSorted) scan(s.byNs.get(k)!);
+    } else {
+      for (const b of s.byNs.values()) scan(b);
+    }
+    return out;
   }
 
   count(def: ResourceDef): number {
@@ -129,8 +336,8 @@ export class Store {
   }
 
   /** Stores a new object. Fills uid, resourceVersion, creationTimestamp, generation and a generated name. */
-  create(def: ResourceDef, input: KObject): KObject {
-    const obj = clone(input);
+  create(def: ResourceDef, input: KObject, opts: WriteOptions = {}): KObject {
+    const obj = opts.owned ? input : clone(input);
     obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
     const meta = (obj.metadata ??= {});
@@ -140,19 +347,24 @@ export class Store {
     let bucket = s.byNs.get(ns);
     if (!meta.name && meta.generateName) {
       do meta.name = meta.generateName + randomSuffix();
-      while (bucket?.has(meta.name));
+      while (bucket?.objects.has(meta.name));
     }
     if (!meta.name) throw invalid(def.kind, def.group, '', [{ field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
-    if (bucket?.has(meta.name)) throw alreadyExists(def.plural, def.group, meta.name);
-    meta.uid = randomUUID();
-    meta.creationTimestamp = new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z');
+    if (bucket?.objects.has(meta.name)) throw alreadyExists(def.plural, def.group, meta.name);
+    meta.uid = newUid();
+    meta.creationTimestamp = this.timestamp(this.now());
     if ('spec' in obj || def.kind === 'Deployment') meta.generation = 1;
     delete meta.deletionTimestamp;
     delete meta.resourceVersion;
     meta.resourceVersion = String(++this.rvCounter);
-    if (!bucket) s.byNs.set(ns, (bucket = new Map()));
-    bucket.set(meta.name, obj);
+    if (!bucket) {
+      s.byNs.set(ns, (bucket = { objects: new Map() }));
+      s.nsSorted = undefined;
+    }
+    bucket.objects.set(meta.name, obj);
+    bucket.sorted = undefined;
     s.count++;
+    this.reindex(s, bucket, undefined, obj);
     this.emit(s, { type: 'ADDED', object: obj, rv: this.rvCounter });
     return obj;
   }
@@ -163,15 +375,15 @@ export class Store {
    * An object being deleted whose last finalizer goes away is removed.
    * Returns the stored object (unchanged and not re-written when nothing changed).
    */
-  update(def: ResourceDef, input: KObject, opts: { checkRV?: boolean } = {}): KObject {
+  update(def: ResourceDef, input: KObject, opts: WriteOptions & { checkRV?: boolean } = {}): KObject {
     const ns = this.nsKey(def, input.metadata?.namespace);
     const name = input.metadata?.name ?? '';
     const s = this.state(def);
-    const current = s.byNs.get(ns)?.get(name);
+    const current = s.byNs.get(ns)?.objects.get(name);
     if (!current) throw notFound(def.plural, def.group, name);
     if (opts.checkRV && input.metadata.resourceVersion && input.metadata.resourceVersion !== current.metadata.resourceVersion)
       throw conflict(def.plural, def.group, name);
-    const obj = clone(input);
+    const obj = opts.owned ? input : clone(input);
     obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
     const meta = obj.metadata;
@@ -191,7 +403,9 @@ export class Store {
       return this.remove(def, ns, name, obj);
     }
     meta.resourceVersion = String(++this.rvCounter);
-    s.byNs.get(ns)!.set(name, obj);
+    const bucket = s.byNs.get(ns)!;
+    bucket.objects.set(name, obj);
+    this.reindex(s, bucket, current, obj);
     this.emit(s, { type: 'MODIFIED', object: obj, old: current, rv: this.rvCounter });
     return obj;
   }
@@ -205,20 +419,22 @@ export class Store {
     if (!current) return undefined;
     const draft = clone(current);
     fn(draft);
-    return this.update(def, draft);
+    return this.update(def, draft, { owned: true });
   }
 
   /** Marks an object as being deleted (deletionTimestamp) without removing it: finalizers or graceful pod termination. */
   markDeleting(def: ResourceDef, ns: string | undefined, name: string, graceSeconds?: number): KObject {
     const current = this.mustGet(def, ns, name);
     if (current.metadata.deletionTimestamp) return current;
-    const obj = clone(current);
-    obj.metadata.deletionTimestamp = new Date(this.now() + (graceSeconds ?? 0) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const obj = withOwnMeta(current);
+    obj.metadata.deletionTimestamp = this.timestamp(this.now() + (graceSeconds ?? 0) * 1000);
     if (graceSeconds !== undefined) obj.metadata.deletionGracePeriodSeconds = graceSeconds;
     if (obj.metadata.generation !== undefined) obj.metadata.generation++;
     obj.metadata.resourceVersion = String(++this.rvCounter);
     const s = this.state(def);
-    s.byNs.get(this.nsKey(def, ns))!.set(name, obj);
+    const bucket = s.byNs.get(this.nsKey(def, ns))!;
+    bucket.objects.set(name, obj);
+    this.reindex(s, bucket, current, obj);
     this.emit(s, { type: 'MODIFIED', object: obj, old: current, rv: this.rvCounter });
     return obj;
   }
@@ -228,12 +444,17 @@ export class Store {
     const s = this.state(def);
     const key = this.nsKey(def, ns);
     const bucket = s.byNs.get(key);
-    const current = bucket?.get(name);
+    const current = bucket?.objects.get(name);
     if (!bucket || !current) throw notFound(def.plural, def.group, name);
-    bucket.delete(name);
-    if (bucket.size === 0) s.byNs.delete(key);
+    bucket.objects.delete(name);
+    bucket.sorted = undefined;
+    if (bucket.objects.size === 0) {
+      s.byNs.delete(key);
+      s.nsSorted = undefined;
+    }
     s.count--;
-    const obj = clone(last ?? current);
+    this.reindex(s, bucket, current, undefined);
+    const obj = withOwnMeta(last ?? current);
     obj.metadata.resourceVersion = String(++this.rvCounter);
     this.emit(s, { type: 'DELETED', object: obj, old: current, rv: this.rvCounter });
     return obj;
@@ -257,7 +478,7 @@ export class Store {
     if (opts.fromRV !== undefined) {
       if (opts.fromRV < s.compactedRV) throw expired(`too old resource version: ${opts.fromRV} (${s.compactedRV + 1})`);
       for (let i = s.historyStart; i < s.history.length; i++) {
-        const { ev } = s.history[i]!;
+        const ev = s.history[i]!;
         if (ev.rv > opts.fromRV) this.deliver(w, ev);
       }
     }
@@ -288,7 +509,9 @@ export class Store {
   }
 
   private emit(s: TypeState, ev: StoreEvent): void {
-    s.history.push({ ev, at: this.now() });
+    // History keeps the new version whole (watchers replay it) but only what selectors see of the old one.
+    s.history.push(ev.old ? { type: ev.type, object: ev.object, old: selectorView(ev.old), rv: ev.rv } : ev);
+    s.historyAt.push(this.now());
     this.trim(s);
     for (const w of s.watchers) {
       try {
@@ -304,13 +527,14 @@ export class Store {
     const cutoff = this.now() - this.historyMs;
     while (
       s.historyStart < s.history.length &&
-      (s.history.length - s.historyStart > this.historyMax || s.history[s.historyStart]!.at < cutoff)
+      (s.history.length - s.historyStart > this.historyMax || s.historyAt[s.historyStart]! < cutoff)
     ) {
-      s.compactedRV = s.history[s.historyStart]!.ev.rv;
+      s.compactedRV = s.history[s.historyStart]!.rv;
       s.historyStart++;
     }
     if (s.historyStart > 1024 && s.historyStart * 2 > s.history.length) {
       s.history = s.history.slice(s.historyStart);
+      s.historyAt = s.historyAt.slice(s.historyStart);
       s.historyStart = 0;
     }
   }
@@ -324,11 +548,39 @@ export class Store {
   }
 }
 
+const EMPTY: Set<string> = new Set();
+
+/** Moves `name` between label-index entries as its labels go from `prev` to `next`. */
+function relabel(index: Map<string, Set<string>>, name: string, prev: Record<string, string> | undefined, next: Record<string, string> | undefined): void {
+  if (prev === next) return;
+  if (prev) {
+    for (const k of Object.keys(prev)) {
+      if (next && Object.hasOwn(next, k) && next[k] === prev[k]) continue;
+      const key = `${k}=${prev[k]}`;
+      const set = index.get(key);
+      set?.delete(name);
+      if (set?.size === 0) index.delete(key);
+    }
+  }
+  if (next) {
+    for (const k of Object.keys(next)) {
+      if (prev && Object.hasOwn(prev, k) && prev[k] === next[k]) continue;
+      const key = `${k}=${next[k]}`;
+      let set = index.get(key);
+      if (!set) index.set(key, (set = new Set()));
+      set.add(name);
+    }
+  }
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** etcd key order: `<namespace>/<name>`. */
 function compareObjects(a: KObject, b: KObject): number {
   const na = a.metadata.namespace ?? '';
   const nb = b.metadata.namespace ?? '';
-  if (na !== nb) return na < nb ? -1 : 1;
-  const xa = a.metadata.name ?? '';
-  const xb = b.metadata.name ?? '';
-  return xa < xb ? -1 : xa > xb ? 1 : 0;
+  if (na !== nb) return compareStrings(`${na}/`, `${nb}/`);
+  return compareStrings(a.metadata.name ?? '', b.metadata.name ?? '');
 }

@@ -81,15 +81,19 @@ describe('Store', () => {
     expect(s.rv).toBe(rv);
   });
 
-  it('lists by namespace, label and field selector in name order', () => {
+  it('lists by namespace, label and field selector, in name order when asked', () => {
     const s = new Store();
     s.create(pods, pod('b', { app: 'web', tier: 'fe' }));
     s.create(pods, pod('a', { app: 'web' }));
     s.create(pods, pod('c', { app: 'db' }, 'data'));
-    expect(s.list(pods).map((p) => p.metadata.name)).toEqual(['c', 'a', 'b']);
-    expect(s.list(pods, 'default').map((p) => p.metadata.name)).toEqual(['a', 'b']);
-    expect(s.list(pods, undefined, { labelSelector: parseLabelSelector('app=web,tier') }).map((p) => p.metadata.name)).toEqual(['b']);
-    expect(s.list(pods, undefined, { fieldSelector: [{ field: 'metadata.name', op: '!=', value: 'a' }] }).map((p) => p.metadata.name)).toEqual(['c', 'b']);
+    const sorted = { sorted: true };
+    expect(s.list(pods, undefined, sorted).map((p) => p.metadata.name)).toEqual(['c', 'a', 'b']);
+    expect(s.list(pods, 'default', sorted).map((p) => p.metadata.name)).toEqual(['a', 'b']);
+    expect(s.list(pods, undefined, { ...sorted, labelSelector: parseLabelSelector('app=web,tier') }).map((p) => p.metadata.name)).toEqual(['b']);
+    expect(s.list(pods, undefined, { ...sorted, fieldSelector: [{ field: 'metadata.name', op: '!=', value: 'a' }] }).map((p) => p.metadata.name)).toEqual(['c', 'b']);
+    // unsorted (what controllers use): the same objects, in no promised order
+    expect(s.list(pods).map((p) => p.metadata.name).sort()).toEqual(['a', 'b', 'c']);
+    expect(s.list(pods, 'default').map((p) => p.metadata.name).sort()).toEqual(['a', 'b']);
   });
 
   it('replays history after a resourceVersion, then delivers live events', () => {

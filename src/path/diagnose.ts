@@ -1,0 +1,64 @@
+// A whole diagnosis: resolve the target's paths, probe from the workstation (unless disabled), check every
+// layer of every path, and pick the verdict. Pure orchestration over a ClusterReader, so the CLI, the TUI and
+// tests share it.
+import type { ClusterReader } from '../kube/types.ts';
+import { checkPath } from '../checks/index.ts';
+import { type ProbeOptions, probeDnsFor, probePaths, probeableHost } from '../probes/index.ts';
+import { Fetcher } from './fetch.ts';
+import { type DnsAnswer, type Path, type Probes, type Report, verdictOf, worst } from './model.ts';
+import { resolve } from './resolve.ts';
+import { type Target, targetLabel } from './target.ts';
+
+export interface DiagnoseOptions {
+  target: Target;
+  namespace: string;
+  allNamespaces?: boolean;
+  /** Workstation probes, or false for --no-probe. */
+  probe: ProbeOptions | false;
+  /** Why probes are off, shown in the checks that needed them. */
+  probeSkipped?: string;
+  context?: string;
+  cluster?: string;
+  now?: () => number;
+}
+
+/** The path whose layers the report leads with: the first one that fails, else the first one. */
+export function primaryPath(paths: Path[]): Path | undefined {
+  return paths.find((p) => verdictOf(p.layers).status === 'fail') ?? paths.find((p) => worst(p.layers.map((l) => l.status)) !== 'ok') ?? paths[0];
+}
+
+export async function diagnose(reader: ClusterReader, o: DiagnoseOptions): Promise<Report> {
+  const f = new Fetcher(reader);
+  const t = o.target;
+  const probeOpts = o.probe;
+  const early = probeOpts && t.kind === 'host' && probeableHost(t.host) ? probeDnsFor([t.host], probeOpts) : undefined;
+  const resolution = await resolve(t, f, {
+    namespace: o.namespace,
+    ...(o.allNamespaces ? { allNamespaces: true } : {}),
+    ...(early ? { dnsAddresses: () => early.then((a) => a.flatMap((x) => x.addresses)) } : {}),
+  });
+  let probes: Probes | undefined;
+  if (probeOpts) {
+    const dns: DnsAnswer[] = early ? await early : [];
+    const probed = new Set(dns.map((d) => d.name));
+    const more = [...new Set(resolution.paths.map((p) => p.host).filter((h): h is string => probeableHost(h) && !probed.has(h)))];
+    dns.push(...(await probeDnsFor(more, probeOpts)));
+    probes = await probePaths(resolution.paths, dns, probeOpts);
+  }
+  const now = o.now?.() ?? Date.now();
+  const paths = resolution.paths.map((p) => checkPath(p, probes, { now, probeSkipped: o.probeSkipped ?? (probeOpts ? undefined : 'probes disabled') }));
+  const primary = primaryPath(paths);
+  const layers = primary?.layers ?? [];
+  return {
+    target: targetLabel(t),
+    ...(o.context ? { context: o.context } : {}),
+    ...(o.cluster ? { cluster: o.cluster } : {}),
+    ...(resolution.namespace ? { namespace: resolution.namespace } : {}),
+    generatedAt: new Date(now).toISOString(),
+    verdict: verdictOf(layers),
+    layers,
+    probes: probes ?? { dns: [], tcp: [], http: [] },
+    // The primary path first, the others in resolution order.
+    paths: primary ? [primary, ...paths.filter((p) => p !== primary)] : paths,
+  };
+}
