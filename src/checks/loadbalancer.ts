@@ -207,6 +207,17 @@ export function loadBalancerChecks(ctx: CheckContext): Check[] {
         ];
         const next = `kubectl get endpointslices -n ${svc.metadata.namespace} -l kubernetes.io/service-name=${svc.metadata.name} -o wide`;
         if (!target.nodes.length) out.push(mk('lb.etp-local-no-endpoints', 'fail', 'the load balancer targets no Ready node', evidence, `kubectl get nodes --show-labels`));
+        else if (!readyNodes.size)
+          // Nothing is ready anywhere: the cause is behind the load balancer (controller, proxies or pods), not its nodes.
+          out.push(
+            mk(
+              'lb.etp-local-no-endpoints',
+              'warn',
+              `externalTrafficPolicy Local and no ready endpoint on any node: every node fails the health check (see ${f.via === 'service' ? 'pods' : 'ingress: the controller or proxy pods are not ready'})`,
+              evidence,
+              next,
+            ),
+          );
         else if (!withEp.length)
           out.push(
             mk(

@@ -48,7 +48,7 @@ export function describeNetworkError(e: unknown, server: string): string {
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `the connection to the server ${server} was reset (${code})`;
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `the server ${server} is unreachable (${code})`;
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|DEPTH_ZERO/.test(code) || /certificate|tls|ssl/i.test(c?.message ?? ''))
-    return `TLS to the server ${server} failed: ${firstLine(c?.message) || code}`;
+    return `TLS to the server ${server} failed: ${firstLine(c?.message).replace(/;\s*if the root CA is installed locally.*$/, '') || code} (check the kubeconfig's certificate-authority, or --insecure-skip-tls-verify)`;
   return `cannot reach the server ${server}: ${firstLine(c?.message ?? err?.message) || code || 'unknown error'}`;
 }
 

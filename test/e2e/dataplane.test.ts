@@ -22,6 +22,12 @@ let lab: Lab;
 let core: DataPlaneCore;
 let prober: Prober;
 let stopDataPlane: () => Promise<void>;
+/** The data plane's one-line reports (bind failures: another lab on this machine holding the same addresses). */
+const reports: string[] = [];
+const report = (line: string) => {
+  reports.push(line);
+  console.error(`lab: data plane: ${line}`);
+};
 
 const podDef = () => lab.registry.type('', 'pods');
 const svcDef = () => lab.registry.type('', 'services');
@@ -75,13 +81,13 @@ beforeAll(async () => {
   lab = await Lab.start({ scenarios: SCENARIOS });
   if (FULL) {
     const { DataPlane } = await import('../../src/lab/dataplane/index.ts');
-    const dp = await DataPlane.start(lab, {});
+    const dp = await DataPlane.start(lab, { log: report });
     expect(dp.info().enabled).toBe(true);
     core = dp.parts!;
     prober = dp.prober;
     stopDataPlane = () => dp.stop();
   } else {
-    core = createCore(lab.controllers.ctx, { providers: [], server: lab.server, log: () => {} });
+    core = createCore(lab.controllers.ctx, { providers: [], server: lab.server, log: report });
     core.start();
     await core.listeners.settled();
     prober = core.prober;
@@ -95,6 +101,15 @@ afterAll(async () => {
 });
 
 describe('data plane (end to end)', () => {
+  it('binds the addresses these tests use (no other lab on this machine holds them)', async () => {
+    // Every lab allocates the same addresses: a lab started by another test file at the same time takes some of
+    // them. Collisions outside what the assertions below use are reported on stderr and tolerated.
+    await readyPods('shop', { component: 'web' }, 3);
+    await core.listeners.settled();
+    const relevant = new RegExp(`for (svc|lb):|for pod:(${['shop', 'ingress-nginx', ...SCENARIOS].join('|')})/`);
+    expect(reports.filter((l) => /EADDRINUSE/.test(l) && relevant.test(l))).toEqual([]);
+  });
+
   it('a demo pod answers on podIP:8080 with its name (from the ingress controller; others are dropped by the NetworkPolicy)', async () => {
     const [web] = await readyPods('shop', { component: 'web' }, 1);
     const [ctrl] = await podsWithIP('ingress-nginx', { 'app.kubernetes.io/component': 'controller' }, 1);

@@ -5,6 +5,7 @@ import type { KObject, StoreEvent } from '../types.ts';
 import { randomSuffix, type Store } from '../store/store.ts';
 import type { LogStore } from '../runtime/logs.ts';
 import type { CertificateAuthority } from '../pki.ts';
+import type { Prober } from '../dataplane/types.ts';
 
 /** What every controller gets. */
 export interface ControllerContext {
@@ -23,6 +24,8 @@ export interface ControllerContext {
   settings: LabSettings;
   /** The lab CA, which also issues TLS secrets (lab issuer). */
   ca: CertificateAuthority;
+  /** Real probes against the data plane's listeners; without it the kubelet decides readiness by the lab rule. */
+  prober?: Prober;
 }
 
 export interface LabSettings {

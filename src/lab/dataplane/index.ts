@@ -19,6 +19,21 @@ import { startDns } from './dns.ts';
 import { ingressNginxProvider } from './proxies/ingress-nginx.ts';
 import { envoyProxyProvider } from './proxies/envoy.ts';
 import { startTraffic } from './traffic.ts';
+import { createServer, type Server } from 'node:net';
+
+/**
+ * The data plane binds fixed loopback addresses (docs/LAB.md), so one lab per machine serves it. The first lab
+ * holds this address; a second one finds it taken and runs the control plane only, saying so in one line.
+ */
+export const DATAPLANE_LOCK = { host: '127.0.10.1', port: 6553 };
+
+function claimLock(): Promise<Server | undefined> {
+  return new Promise((resolve) => {
+    const srv = createServer((s) => s.destroy());
+    srv.once('error', () => resolve(undefined));
+    srv.listen({ host: DATAPLANE_LOCK.host, port: DATAPLANE_LOCK.port, exclusive: true }, () => resolve(srv));
+  });
+}
 
 export interface DataPlaneLab {
   store: Store;
@@ -62,6 +77,12 @@ export class DataPlane {
       log(loop.reason);
       return new DataPlane({ enabled: false, reason: loop.reason, resolver: null, resolvers: [] }, createProber());
     }
+    const lock = await claimLock();
+    if (!lock) {
+      const reason = `another lab on this machine serves the data plane (${DATAPLANE_LOCK.host}:${DATAPLANE_LOCK.port} is taken); this lab runs the control plane only`;
+      log(reason);
+      return new DataPlane({ enabled: false, reason, resolver: null, resolvers: [] }, createProber());
+    }
     const ctx = lab.controllers.ctx;
     let dns: DataPlane['dns'];
     try {
@@ -80,8 +101,13 @@ export class DataPlane {
     const dp = new DataPlane({ enabled: true, resolver: dns?.resolver ?? null, resolvers }, core.prober, providers);
     dp.core = core;
     dp.dns = dns;
+    dp.lock = lock;
     core.start();
-    await core.listeners.settled();
+    // Pod listeners first, then the Services and load balancers that follow them: a few queue rounds.
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setImmediate(r));
+      await core.listeners.settled();
+    }
     if (opts.trafficRps && opts.trafficRps > 0) dp.traffic = startTraffic(ctx, opts.trafficRps);
     return dp;
   }
@@ -95,6 +121,8 @@ export class DataPlane {
     return this.core;
   }
 
+  private lock?: Server;
+
   async stop(): Promise<void> {
     this.traffic?.stop();
     this.traffic = undefined;
@@ -103,5 +131,8 @@ export class DataPlane {
     for (const p of this.providers) (p as PodServerProvider & { close?: () => void }).close?.();
     await this.dns?.stop();
     this.dns = undefined;
+    // released last, so a lab starting meanwhile never binds addresses this one still holds
+    await new Promise<void>((r) => (this.lock ? this.lock.close(() => r()) : r()));
+    this.lock = undefined;
   }
 }

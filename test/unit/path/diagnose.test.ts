@@ -142,6 +142,9 @@ describe('the failures the lab stages', () => {
     expect(check(r, 'ing.class-unclaimed')?.status).toBe('fail');
     const notReady = await run([...ingressNginx({ ready: false }), ...app('shop'), webIngress()], 'shop.example.com');
     expect(check(notReady, 'ing.controller-not-ready')?.status).toBe('fail');
+    // With externalTrafficPolicy Local the load balancer has no healthy node either, but the cause is the controller.
+    expect(check(notReady, 'lb.etp-local-no-endpoints')).toMatchObject({ status: 'warn', message: expect.stringMatching(/see ingress/) });
+    expect(notReady.verdict.layer).toBe('ingress');
   });
 
   it('a backend Service that does not exist blames the Ingress', async () => {
