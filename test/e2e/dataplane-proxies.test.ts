@@ -122,7 +122,8 @@ function peerCertificate(ip: string, port: number, servername?: string): Promise
 }
 
 beforeAll(async () => {
-  lab = await Lab.start({ scenarios: ['demo'] });
+  // this file drives DNS and the proxies through its own harness
+  lab = await Lab.start({ scenarios: ['demo'], dataplane: false });
   const ctx = lab.controllers.ctx;
   tmp = mkdtempSync(join(tmpdir(), 'netpath-dp-'));
   caFile = join(tmp, 'ca.crt');

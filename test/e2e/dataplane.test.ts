@@ -1,6 +1,6 @@
 // The data plane end to end: a Lab in-process with the failure scenarios, the data plane started over it, and real
 // clients (undici, node:net, curl) against pod IPs, ClusterIPs, NodePorts and load-balancer addresses.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as net from 'node:net';
 import { join } from 'node:path';
@@ -8,15 +8,14 @@ import { execa } from 'execa';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab } from '../../src/lab/lab.ts';
-import { createCore, type DataPlaneCore } from '../../src/lab/dataplane/core.ts';
+import type { DataPlaneCore } from '../../src/lab/dataplane/core.ts';
+import { DataPlane } from '../../src/lab/dataplane/index.ts';
 import type { Prober } from '../../src/lab/dataplane/types.ts';
 import type { KObject } from '../../src/lab/types.ts';
 import { eventually } from './harness.ts';
 
 const SCENARIOS = ['demo', 'wrong-targetport', 'netpol-blocks-controller', 'readiness-failing', 'lb-pending', 'etp-local-no-endpoints'];
-const DATAPLANE = join(import.meta.dirname, '..', '..', 'src', 'lab', 'dataplane');
 /** DataPlane.start needs the DNS server, the proxies and the traffic generator; without them the core runs alone. */
-const FULL = ['dns.ts', 'proxies/ingress-nginx.ts', 'proxies/envoy.ts', 'traffic.ts'].every((f) => existsSync(join(DATAPLANE, f)));
 
 let lab: Lab;
 let core: DataPlaneCore;
@@ -78,21 +77,14 @@ function rawGet(host: string, port: number, opts: { from?: string; timeoutMs?: n
 }
 
 beforeAll(async () => {
-  lab = await Lab.start({ scenarios: SCENARIOS });
-  if (FULL) {
-    const { DataPlane } = await import('../../src/lab/dataplane/index.ts');
-    const dp = await DataPlane.start(lab, { log: report });
-    expect(dp.info().enabled).toBe(true);
-    core = dp.parts!;
-    prober = dp.prober;
-    stopDataPlane = () => dp.stop();
-  } else {
-    core = createCore(lab.controllers.ctx, { providers: [], server: lab.server, log: report });
-    core.start();
-    await core.listeners.settled();
-    prober = core.prober;
-    stopDataPlane = () => core.stop();
-  }
+  // The data plane is started here rather than by Lab.start, to capture its one-line reports.
+  lab = await Lab.start({ scenarios: SCENARIOS, dataplane: false });
+  const dp = await DataPlane.start(lab, { log: report });
+  expect(dp.info().enabled).toBe(true);
+  lab.controllers.ctx.prober = dp.prober;
+  core = dp.parts!;
+  prober = dp.prober;
+  stopDataPlane = () => dp.stop();
 }, 60_000);
 
 afterAll(async () => {

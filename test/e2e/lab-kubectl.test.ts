@@ -29,7 +29,10 @@ const columns = (out: string) => out.split('\n')[0]!.trim().split(/\s{2,}/);
 
 describe('lab ready line', () => {
   it('prints the contract fields and loads required scenarios first', () => {
-    expect(lab.ready).toMatchObject({ context: 'netpath-lab', resolver: null, scenario: ['platform', 'demo'] });
+    expect(lab.ready).toMatchObject({ context: 'netpath-lab', scenario: ['platform', 'demo'] });
+    // the data plane's resolvers (null/[] only where it cannot run: no loopback aliases, or another lab holds it)
+    expect(lab.ready.resolver).toMatch(/^127\.0\.53\.1:\d+$/);
+    expect(lab.ready.resolvers).toEqual([lab.ready.resolver, expect.stringMatching(/^127\.0\.53\.2:\d+$/)]);
     expect(lab.ready.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(existsSync(lab.ready.kubeconfig)).toBe(true);
   });

@@ -22,7 +22,7 @@ const USER_AGENTS = [
   'curl/8.5.0',
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 14.6; rv:133.0) Gecko/20100101 Firefox/133.0',
-  'kube-probe/1.32',
+  'python-requests/2.32.3',
   'Go-http-client/1.1',
 ];
 

@@ -455,8 +455,10 @@ export function nginxErrorTime(d = new Date()): string {
 }
 
 /** klog header time: `1127 04:12:01.123456`. */
-export function klogTime(d = new Date()): string {
-  const us = String(d.getUTCMilliseconds()).padStart(3, '0') + String(Math.floor(Math.random() * 1000)).padStart(3, '0');
+export function klogTime(d?: Date): string {
+  const nowUs = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  d ??= new Date(Math.floor(nowUs / 1000));
+  const us = String(d.getUTCMilliseconds()).padStart(3, '0') + String(nowUs % 1000).padStart(3, '0');
   return `${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}.${us}`;
 }
 

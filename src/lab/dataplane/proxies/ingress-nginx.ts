@@ -616,6 +616,15 @@ export function ingressNginxProvider(ctx: ControllerContext, dp: ProxyDeps): Ing
     for (const w of cfg.warnings) out.write(klogLine('W', w.file, w.msg));
   }
 
+  /** Pods of one installation (same flags) share one rendered configuration, as they render the same nginx.conf. */
+  const configs = new Map<string, () => IngressConfig>();
+  function sharedConfig(args: IngressControllerArgs, flags: ControllerFlags): () => IngressConfig {
+    const key = JSON.stringify([args, flags]);
+    let c = configs.get(key);
+    if (!c) configs.set(key, (c = memo(() => configGen.value, () => buildIngressConfig(ctx, args, flags))));
+    return c;
+  }
+
   function ensure(pod: KObject): PodState {
     const uid = pod.metadata.uid!;
     let st = states.get(uid);
@@ -633,7 +642,7 @@ export function ingressNginxProvider(ctx: ControllerContext, dp: ProxyDeps): Ing
       flags,
       pid: 20 + (seed % 40),
       conn: 0,
-      config: memo(() => configGen.value, () => buildIngressConfig(ctx, args, flags)),
+      config: sharedConfig(args, flags),
       rr: new RoundRobin(),
       agents: upstreamAgents(dialer),
       sockets: new SocketSet(),
@@ -843,8 +852,9 @@ export function ingressNginxProvider(ctx: ControllerContext, dp: ProxyDeps): Ing
     res.on('close', () => {
       if (finished) return;
       ac.abort();
-      // the client went away: 499 while waiting for the upstream, else the status already sent
-      log(res.headersSent ? res.statusCode : 499);
+      // the client went away: 499 while waiting for the upstream, else the status already sent (logged after the
+      // aborted upstream attempt is recorded, as nginx logs it with upstream_status "-")
+      setImmediate(() => log(res.headersSent ? res.statusCode : 499));
     });
     const errorLine = (message: string, upstream?: string) =>
       write(

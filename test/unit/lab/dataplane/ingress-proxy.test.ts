@@ -363,7 +363,7 @@ describe('ingress-nginx proxy failure modes', () => {
         req.end(body);
       });
     const log = () => lab.logs.current(ctrl.metadata.uid!, 'controller').snapshot().map((l) => l.text);
-    return { get, log, port, controllerFlags: controllerFlags(ctrl) };
+    return { get, log, port, controllerFlags: controllerFlags(ctrl), provider, ctrl, frontPort };
   }
 
   it('proxies to the endpoint from the controller pod IP with the forwarding headers', async () => {
@@ -457,5 +457,46 @@ describe('ingress-nginx proxy failure modes', () => {
     const b = await setup({ 'nginx.ingress.kubernetes.io/ssl-redirect': 'false', 'nginx.ingress.kubernetes.io/proxy-body-size': '8' }, up2, '127.0.0.1', { tls: true });
     expect((await b.get('/')).status).toBe(200);
     expect((await b.get('/', 'x'.repeat(100))).status).toBe(413);
+  });
+
+  it('logs 499 with upstream_status "-" when the client gives up first', async () => {
+    const up = http.createServer(() => {
+      /* never answers */
+    });
+    const { log, frontPort } = await setup({}, up);
+    await new Promise<void>((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port: frontPort, path: '/wait', headers: { host: 'app.test' }, agent: false });
+      req.on('error', () => resolve());
+      req.end();
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 200);
+    });
+    const line = await new Promise<string>((resolve) => {
+      const t = setInterval(() => {
+        const l = log().findLast((x) => x.includes('"GET /wait HTTP/1.1"'));
+        if (l) {
+          clearInterval(t);
+          resolve(l);
+        }
+      }, 20);
+    });
+    expect(line).toMatch(/ 499 0 .* \[app-web-80\] \[\] 127\.0\.0\.1:\d+ 0 0\.\d{3} - [0-9a-f]{32}$/);
+  });
+
+  it('answers the kubelet on the healthz port', async () => {
+    const up = http.createServer((_q, res) => res.end());
+    const { provider, ctrl } = await setup({}, up);
+    const srv = net.createServer((s) => provider.connection(ctrl, 10254, s));
+    const p = await listen(srv);
+    const body = await new Promise<string>((resolve, reject) =>
+      http.get({ host: '127.0.0.1', port: p, path: '/healthz', agent: false }, (res) => {
+        let b = '';
+        res.on('data', (d) => (b += d));
+        res.on('end', () => resolve(`${res.statusCode} ${b}`));
+      }).on('error', reject),
+    );
+    expect(body).toBe('200 ok');
   });
 });
