@@ -4,6 +4,7 @@ import { Resolver } from 'node:dns/promises';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { execFileSync } from 'node:child_process';
+import { execa } from 'execa';
 import * as packet from 'dns-packet';
 import { ResourceRegistry } from '../../../../src/lab/resources.ts';
 import { Store } from '../../../../src/lab/store/store.ts';
@@ -209,11 +210,12 @@ describe('startDns', () => {
       return false;
     }
   })();
-  it.skipIf(!dig)('answers dig', () => {
+  it.skipIf(!dig)('answers dig', async () => {
+    // asynchronously: the server under test runs in this process
     const { host, port } = split(dns.resolver);
-    const out = execFileSync('dig', [`@${host}`, '-p', String(port), 'shop.netpath.test', 'A', '+short'], { encoding: 'utf8' });
+    const out = (await execa('dig', [`@${host}`, '-p', String(port), 'shop.netpath.test', 'A', '+short'])).stdout;
     expect(out.trim()).toBe('127.0.10.10');
-    const tcp = execFileSync('dig', [`@${host}`, '-p', String(port), '+tcp', 'missing.netpath.test', 'A'], { encoding: 'utf8' });
+    const tcp = (await execa('dig', [`@${host}`, '-p', String(port), '+tcp', 'missing.netpath.test', 'A'])).stdout;
     expect(tcp).toMatch(/status: NXDOMAIN/);
   });
 });
