@@ -70,6 +70,24 @@ function rssMiB(pid: number): number {
   return kb / 1024;
 }
 
+/** CPU seconds the process has used (user + system), from /proc. */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** Waits until the lab has settled (under 5% of a core over half a second), at most `maxMs`. */
+async function settled(pid: number, maxMs = 30_000): Promise<void> {
+  const end = performance.now() + maxMs;
+  let last = cpuSeconds(pid);
+  while (performance.now() < end) {
+    await sleep(500);
+    const now = cpuSeconds(pid);
+    if (now - last < 0.025) return;
+    last = now;
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -91,6 +109,8 @@ for (const [label, args] of [['fresh cluster', []], ['demo scenario', ['--scenar
   const s = await startLab(['--scale', 'services=2000,pods=10000']);
   const agent = new Agent({ keepAlive: true });
   await get(s, '/api/v1/pods?limit=1', agent);
+  // LIST latency of a settled lab, not of one still starting 10k pods' listeners and building slices
+  await settled(s.child.pid!);
   const times: number[] = [];
   let bytes = 0;
   let count = 0;
@@ -103,6 +123,8 @@ for (const [label, args] of [['fresh cluster', []], ['demo scenario', ['--scenar
   }
   if (count !== 10_000) throw new Error(`expected 10000 pods, listed ${count}`);
   rows.push([`LIST 10k pods (JSON, ${(bytes / 1048576).toFixed(1)} MiB), median of 7`, `${median(times).toFixed(0)} ms`, '< 300 ms']);
+  // the first full LIST serializes every pod; later ones reuse each unchanged pod's cached JSON
+  rows.push(['LIST 10k pods, the first one (nothing cached yet)', `${times[0]!.toFixed(0)} ms`, '< 300 ms']);
   const ttimes: number[] = [];
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now();
@@ -114,20 +136,22 @@ for (const [label, args] of [['fresh cluster', []], ['demo scenario', ['--scenar
   await stop(s);
 }
 
-// 3. Memory with 10k services, 50k pods and 2k ingresses loaded (EndpointSlices built).
+// 3. Memory with 10k services, 50k pods and 2k ingresses loaded (EndpointSlices built). Control plane only: the
+//    data plane binds a loopback listener per pod port, and 50k of them are beyond a default fd limit.
 {
   const t0 = performance.now();
-  const s = await startLab(['--scale', 'services=10000,pods=50000,ingresses=2000']);
+  const s = await startLab(['--no-dataplane', '--scale', 'services=10000,pods=50000,ingresses=2000']);
   const agent = new Agent({ keepAlive: true });
   let slices = 0;
-  for (let i = 0; i < 120 && slices < 10_000; i++) {
+  for (let i = 0; i < 600 && slices < 10_000; i++) {
     slices = JSON.parse((await get(s, '/apis/discovery.k8s.io/v1/endpointslices?limit=1', agent)).body).metadata.remainingItemCount + 1 || 0;
-    if (slices < 10_000) await sleep(1000);
+    if (slices < 10_000) await sleep(200);
   }
   const settled = performance.now() - t0;
   await sleep(2000);
-  rows.push([`scale cluster ready (${slices} EndpointSlices built)`, `${(settled / 1000).toFixed(1)} s`, '—']);
-  rows.push(['RSS with 10k services, 50k pods, 2k ingresses', `${rssMiB(s.child.pid!).toFixed(0)} MiB`, '< 400 MB']);
+  rows.push([`scale cluster ready (${slices} EndpointSlices built; --no-dataplane)`, `${(settled / 1000).toFixed(1)} s`, '< 20 s']);
+  const rss = rssMiB(s.child.pid!);
+  rows.push(['RSS with 10k services, 50k pods, 2k ingresses (--no-dataplane)', `${rss.toFixed(0)} MiB (${((rss * 1048576) / 1e6).toFixed(0)} MB)`, '< 400 MB']);
   agent.destroy();
   await stop(s);
 }

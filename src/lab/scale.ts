@@ -27,23 +27,60 @@ export function parseScale(spec: string): ScaleSpec {
 }
 
 const PODS_PER_NODE = 250;
+const IMAGE = 'ghcr.io/netpath-lab/scale-app:1.0';
 const IMAGE_ID = 'ghcr.io/netpath-lab/scale-app@sha256:' + '0'.repeat(64);
+/**
+ * What every stored pod carries the same: the DefaultTolerationSeconds tolerations and empty resources and
+ * security context. Shared between the generated pods (stored objects are never modified in place).
+ */
+const TOLERATIONS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'].map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }));
+const EMPTY = {};
+
+const ID_PREFIX = Buffer.from('containerd://');
+const HEX = Buffer.from('0123456789abcdef');
+
+/** `containerd://<64 hex>` as one flat string (a template literal would keep two pieces per pod). */
+function containerID(): string {
+  const buf = Buffer.allocUnsafe(ID_PREFIX.length + 64);
+  ID_PREFIX.copy(buf);
+  const r = randomBytes(32);
+  for (let i = 0; i < 32; i++) {
+    buf[ID_PREFIX.length + 2 * i] = HEX[r[i]! >> 4]!;
+    buf[ID_PREFIX.length + 2 * i + 1] = HEX[r[i]! & 15]!;
+  }
+  return buf.toString('latin1');
+}
 
 export function scaleObjects(s: ScaleSpec): KObject[] {
   const out: KObject[] = [];
   const nodeCount = Math.max(2, Math.ceil(s.pods / PODS_PER_NODE));
   const zones = ['lab-zone-a', 'lab-zone-b', 'lab-zone-c'];
   for (let i = 1; i <= nodeCount; i++) out.push(labNode(i, zones[(i - 1) % zones.length]!));
-  const ns = (i: number) => `scale-${String(i % s.namespaces).padStart(3, '0')}`;
+  // one string per distinct value, as the same values read back from storage would share them
+  const nsNames = Array.from({ length: s.namespaces }, (_, i) => `scale-${String(i).padStart(3, '0')}`);
+  const ns = (i: number) => nsNames[i % s.namespaces]!;
+  const apps = Array.from({ length: Math.max(s.services, 1) }, (_, i) => `app-${i}`);
+  const nodeNames = Array.from({ length: nodeCount + 1 }, (_, i) => `lab-worker-${i}`);
+  const hostIPs = Array.from({ length: nodeCount + 1 }, (_, i) => `127.0.1.${i}`);
+  // status.hostIPs is the same list for every pod of a node
+  const hostIPLists = hostIPs.map((ip) => [{ ip }]);
   for (let i = 0; i < s.namespaces; i++) out.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns(i) } });
   const svcCount = Math.max(s.services, 1);
-  const started = new Date(Date.now() - 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  // pods started over the last hour, a few per second, as a cluster that has been up for a while
+  const hourAgo = Math.floor(Date.now() / 1000) - 3600;
+  const startTimes = new Map<number, string>();
+  const startedAt = (p: number) => {
+    const sec = hourAgo + Math.floor((p * 3600) / Math.max(s.pods, 1));
+    let t = startTimes.get(sec);
+    if (!t) startTimes.set(sec, (t = new Date(sec * 1000).toISOString().replace(/\.\d+Z$/, 'Z')));
+    return t;
+  };
   for (let i = 0; i < s.services; i++) {
     out.push({
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: { name: `svc-${i}`, namespace: ns(i), labels: { app: `app-${i}` } },
-      spec: { selector: { app: `app-${i}` }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+      metadata: { name: `svc-${i}`, namespace: ns(i), labels: { app: apps[i]! } },
+      spec: { selector: { app: apps[i]! }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
     });
   }
   for (let p = 0; p < s.pods; p++) {
@@ -51,13 +88,37 @@ export function scaleObjects(s: ScaleSpec): KObject[] {
     const node = Math.floor(p / PODS_PER_NODE) + 1;
     const ip = `127.1.${node}.${(p % PODS_PER_NODE) + 2}`;
     const name = `app-${svc}-${p.toString(36).padStart(5, '0')}`;
+    const started = startedAt(p);
+    const hostIP = hostIPs[node]!;
     out.push({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name, namespace: ns(svc), labels: { app: `app-${svc}` } },
+      metadata: { name, namespace: ns(svc), labels: { app: apps[svc]! } },
+      // as stored: with the fields admission defaults
       spec: {
-        nodeName: `lab-worker-${node}`,
-        containers: [{ name: 'app', image: 'ghcr.io/netpath-lab/scale-app:1.0', ports: [{ name: 'http', containerPort: 8080 }] }],
+        nodeName: nodeNames[node]!,
+        containers: [
+          {
+            name: 'app',
+            image: IMAGE,
+            ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+            terminationMessagePath: '/dev/termination-log',
+            terminationMessagePolicy: 'File',
+            imagePullPolicy: 'IfNotPresent',
+            resources: EMPTY,
+          },
+        ],
+        restartPolicy: 'Always',
+        terminationGracePeriodSeconds: 30,
+        dnsPolicy: 'ClusterFirst',
+        schedulerName: 'default-scheduler',
+        securityContext: EMPTY,
+        serviceAccountName: 'default',
+        serviceAccount: 'default',
+        enableServiceLinks: true,
+        preemptionPolicy: 'PreemptLowerPriority',
+        priority: 0,
+        tolerations: TOLERATIONS,
       },
       // what the kubelet writes for a running, ready pod (field for field, in its order)
       status: {
@@ -70,10 +131,10 @@ export function scaleObjects(s: ScaleSpec): KObject[] {
         })),
         containerStatuses: [
           {
-            containerID: `containerd://${randomBytes(32).toString('hex')}`,
-            image: 'ghcr.io/netpath-lab/scale-app:1.0',
+            containerID: containerID(),
+            image: IMAGE,
             imageID: IMAGE_ID,
-            lastState: {},
+            lastState: EMPTY,
             name: 'app',
             ready: true,
             restartCount: 0,
@@ -81,11 +142,12 @@ export function scaleObjects(s: ScaleSpec): KObject[] {
             state: { running: { startedAt: started } },
           },
         ],
-        hostIP: `127.0.1.${node}`,
-        hostIPs: [{ ip: `127.0.1.${node}` }],
+        hostIP,
+        hostIPs: hostIPLists[node]!,
         podIP: ip,
         podIPs: [{ ip }],
         startTime: started,
+        qosClass: 'BestEffort',
       },
     });
   }

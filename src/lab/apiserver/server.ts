@@ -22,6 +22,7 @@ import { toTable } from './tables.ts';
 import { boolParam, intParam, readJson, sendJson, sendStatus, wantsTable } from './http.ts';
 import { serveLogs } from './logs.ts';
 import { serveWatch } from './watch.ts';
+import { objectJson, sendJsonList } from './serialize.ts';
 
 export interface RequestInfo {
   verb: 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
@@ -135,6 +136,8 @@ export class ApiServer {
     if (!def) throw noMatch(obj);
     if (def.namespaced) obj.metadata.namespace ??= 'default';
     admit(def, obj);
+    // a stored Service has the addresses its create allocated
+    if (def.kind === 'Service') allocateServiceAddresses(this.o.store, this.o.registry, obj);
     return this.o.store.create(def, obj, { owned: true });
   }
 
@@ -289,7 +292,7 @@ export class ApiServer {
     this.respondObject(req, res, 200, info, obj);
   }
 
-  private list(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, info: RequestInfo): void {
+  private list(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, info: RequestInfo): Promise<void> | void {
     const { def } = info;
     const store = this.o.store;
     const rv = String(store.rv);
@@ -319,12 +322,13 @@ export class ApiServer {
     if (wantsTable(req.headers.accept)) {
       return sendJson(res, 200, toTable(def, items, { resourceVersion: rv, includeObject: includeObject(req), continue: nextToken, remainingItemCount: remaining }));
     }
-    sendJson(res, 200, {
-      kind: `${def.kind}List`,
-      apiVersion: apiVersionOf(def),
-      metadata: { resourceVersion: rv, ...(nextToken ? { continue: nextToken, remainingItemCount: remaining } : {}) },
-      items: items.map((o) => asVersion(def, o)),
-    });
+    // each item's JSON comes from the per-version cache; a large list goes out in pieces
+    return sendJsonList(
+      res,
+      200,
+      { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: rv, ...(nextToken ? { continue: nextToken, remainingItemCount: remaining } : {}) } },
+      itemsJson(def, items),
+    );
   }
 
   /** The namespace must exist and not be terminating, as the NamespaceLifecycle admission plugin checks. */
@@ -579,6 +583,13 @@ export class ApiServer {
 /** `kubectl apply`'s "no matches for kind" wording, for objects of a kind the lab does not serve. */
 export function noMatch(obj: KObject): Error {
   return new Error(`resource mapping not found for name: "${obj.metadata?.name}" namespace: "${obj.metadata?.namespace ?? ''}" from "": no matches for kind "${obj.kind}" in version "${obj.apiVersion}"`);
+}
+
+function* itemsJson(def: ResourceDef, items: KObject[]): Generator<string> {
+  for (const o of items) {
+    const v = asVersion(def, o);
+    yield v === o ? objectJson(o) : JSON.stringify(v);
+  }
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

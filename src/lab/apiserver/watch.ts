@@ -7,6 +7,7 @@ import { ApiError } from '../store/errors.ts';
 import { parseFieldSelector, parseLabelSelector } from '../store/selectors.ts';
 import { boolParam, intParam, wantsTable } from './http.ts';
 import { toTable } from './tables.ts';
+import { objectJson } from './serialize.ts';
 import type { ApiServer, RequestInfo } from './server.ts';
 
 /** How often a watch that asked for them gets a BOOKMARK. */
@@ -37,8 +38,13 @@ export function serveWatch(server: ApiServer, req: IncomingMessage, res: ServerR
     if (closed) return;
     res.write(JSON.stringify({ type, object }) + '\n');
   };
-  const render = (obj: KObject) =>
-    table ? toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion ?? '', includeObject: 'Metadata' }) : asVersion(def, obj);
+  // a stored object's JSON is cached per version: fifty watchers of one type serialize each event once
+  const sendObject = (type: string, obj: KObject) => {
+    if (closed) return;
+    if (table) return send(type, toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion ?? '', includeObject: 'Metadata' }));
+    const v = asVersion(def, obj);
+    res.write(`{"type":${JSON.stringify(type)},"object":${v === obj ? objectJson(obj) : JSON.stringify(v)}}\n`);
+  };
 
   let stop = () => {};
   const timers: NodeJS.Timeout[] = [];
@@ -56,10 +62,10 @@ export function serveWatch(server: ApiServer, req: IncomingMessage, res: ServerR
   try {
     if (fromRV === undefined) {
       // "" or "0": synthetic ADDED for every current object, then changes
-      for (const o of store.list(def, info.namespace, { labelSelector, fieldSelector, sorted: true })) send('ADDED', render(o));
+      for (const o of store.list(def, info.namespace, { labelSelector, fieldSelector, sorted: true })) sendObject('ADDED', o);
       fromRV = store.rv;
     }
-    stop = store.watch(def, { namespace: info.namespace, labelSelector, fieldSelector, fromRV }, (type, obj) => send(type, render(obj)));
+    stop = store.watch(def, { namespace: info.namespace, labelSelector, fieldSelector, fromRV }, (type, obj) => sendObject(type, obj));
   } catch (e) {
     if (e instanceof ApiError) {
       send('ERROR', e.toStatus());

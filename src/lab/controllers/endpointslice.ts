@@ -95,8 +95,10 @@ function isHeadless(svc: KObject): boolean {
 
 // ─── Trigger times (endpointslice/util TriggerTimeTracker) ─────────────────────────────────────────────
 
+/** What the last compute saw: each pod's Ready transition time (parallel arrays, kept small) and the Service's. */
 interface TrackerState {
-  pods: Map<string, number>;
+  names: string[];
+  times: number[];
   service: number;
 }
 
@@ -105,21 +107,26 @@ class TriggerTimeTracker {
 
   /** The earliest trigger time among pods and the Service that changed since the last call, or undefined. */
   compute(key: string, svc: KObject, pods: KObject[]): number | undefined {
-    const state = this.states.get(key) ?? { pods: new Map(), service: 0 };
-    const next: TrackerState = { pods: new Map(), service: 0 };
+    const state = this.states.get(key);
+    const seen = new Map<string, number>();
+    if (state) for (let i = 0; i < state.names.length; i++) seen.set(state.names[i]!, state.times[i]!);
+    const names: string[] = [];
+    const times: number[] = [];
     let min: number | undefined;
     const consider = (t: number) => (min = min === undefined ? t : Math.min(min, t));
     for (const pod of pods) {
       const ready = (pod.status?.conditions ?? []).find((c: any) => c?.type === 'Ready');
       const t = ready?.lastTransitionTime ? Date.parse(ready.lastTransitionTime) : NaN;
       if (!Number.isFinite(t)) continue;
-      next.pods.set(pod.metadata.name!, t);
-      if (t > (state.pods.get(pod.metadata.name!) ?? -Infinity)) consider(t);
+      names.push(pod.metadata.name!);
+      times.push(t);
+      if (t > (seen.get(pod.metadata.name!) ?? -Infinity)) consider(t);
     }
+    const next: TrackerState = { names: names.slice(), times: times.slice(), service: 0 };
     const st = Date.parse(svc.metadata.creationTimestamp ?? '');
     if (Number.isFinite(st)) {
       next.service = st;
-      if (st > state.service) consider(st);
+      if (st > (state?.service ?? 0)) consider(st);
     }
     this.states.set(key, next);
     return min;
@@ -131,7 +138,15 @@ class TriggerTimeTracker {
 }
 
 /** time.RFC3339Nano in UTC: fractional seconds without trailing zeros. */
+let lastNano: { ms: number; s: string } | undefined;
+
 function rfc3339Nano(ms: number): string {
+  if (lastNano?.ms === ms) return lastNano.s; // one string for the many slices and Endpoints stamped alike
+  lastNano = { ms, s: rfc3339NanoOf(ms) };
+  return lastNano.s;
+}
+
+function rfc3339NanoOf(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d+)Z$/, (_, f: string) => (/^0+$/.test(f) ? 'Z' : `.${f.replace(/0+$/, '')}Z`));
 }
 
@@ -173,18 +188,43 @@ function portMapKey(ports: any[] | null | undefined): string {
   return JSON.stringify((ports ?? []).map((p) => [p.name ?? '', p.port ?? null, p.protocol ?? 'TCP', p.appProtocol ?? null]).sort());
 }
 
-function podToEndpoint(pod: KObject, node: KObject | undefined, svc: KObject, addressType: AddressType): any {
+const CONDITIONS: { ready: boolean; serving: boolean; terminating: boolean }[] = [];
+
+/** One shared (never modified) conditions object per combination: there are eight, and one per endpoint otherwise. */
+function endpointConditions(ready: boolean, serving: boolean, terminating: boolean): { ready: boolean; serving: boolean; terminating: boolean } {
+  const k = (ready ? 4 : 0) | (serving ? 2 : 0) | (terminating ? 1 : 0);
+  return (CONDITIONS[k] ??= { ready, serving, terminating });
+}
+
+/**
+ * The targetRef of a pod. Within one reconcile the EndpointSlice and the Endpoints share it (`refs`): stored
+ * objects are never modified, and a 50k-pod cluster keeps one instead of two.
+ */
+function podRef(pod: KObject, refs?: Map<KObject, any>): any {
+  let ref = refs?.get(pod);
+  if (!ref) {
+    ref = { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid };
+    refs?.set(pod, ref);
+  }
+  return ref;
+}
+
+function podToEndpoint(pod: KObject, node: KObject | undefined, svc: KObject, addressType: AddressType, refs?: Map<KObject, any>): any {
   const serving = isPodReady(pod);
   const terminating = !!pod.metadata.deletionTimestamp;
   const ready = svc.spec?.publishNotReadyAddresses === true || (serving && !terminating);
-  const ep: any = {
-    addresses: podIPs(pod).filter((ip) => isIPv6(ip) === (addressType === 'IPv6')),
-    conditions: { ready, serving, terminating },
-  };
-  if (shouldSetHostname(pod, svc)) ep.hostname = pod.spec.hostname;
-  ep.targetRef = { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid };
-  if (pod.spec?.nodeName) ep.nodeName = pod.spec.nodeName;
+  const addresses = podIPs(pod).filter((ip) => isIPv6(ip) === (addressType === 'IPv6')).slice(); // exact size: 50k of these are kept
+  const conditions = endpointConditions(ready, serving, terminating);
+  const targetRef = podRef(pod, refs);
+  const nodeName = pod.spec?.nodeName;
   const zone = node?.metadata.labels?.['topology.kubernetes.io/zone'];
+  const hostname = shouldSetHostname(pod, svc);
+  // the usual shape built whole (compact); the same fields in the same order otherwise
+  if (!hostname && nodeName && zone) return { addresses, conditions, targetRef, nodeName, zone };
+  const ep: any = { addresses, conditions };
+  if (hostname) ep.hostname = pod.spec.hostname;
+  ep.targetRef = targetRef;
+  if (nodeName) ep.nodeName = nodeName;
   if (zone) ep.zone = zone;
   return ep;
 }
@@ -260,8 +300,16 @@ interface Plan {
 export function endpointSliceController(): Controller {
   let queue: WorkQueue | undefined;
   let ctx: ControllerContext;
-  const sliceTimes = new TriggerTimeTracker();
-  const endpointsTimes = new TriggerTimeTracker();
+  // Upstream runs a tracker in each of the two controllers; here both reconcile from the same pods at the same
+  // moment, so their trackers would always agree: one serves both.
+  const triggerTimes = new TriggerTimeTracker();
+  /** Pod targetRefs during one reconcile (podRef). */
+  let refs: Map<KObject, any> | undefined;
+  /**
+   * Set while this controller writes: the events of its own writes do not requeue the Service (upstream's
+   * EndpointSliceTracker.ShouldSync is false for a slice at the generation the controller itself wrote).
+   */
+  let writing = false;
   let defs: { svc: ResourceDef; pod: ResourceDef; node: ResourceDef; slice: ResourceDef; ep: ResourceDef };
   /** Parsed selectors, per stored Service object (a changed Service is a new object, so this never goes stale). */
   const selectors = new WeakMap<KObject, LabelSelector>();
@@ -299,12 +347,20 @@ export function endpointSliceController(): Controller {
   }
 
   function reconcile(key: string): void {
+    writing = true;
+    try {
+      reconcileService(key);
+    } finally {
+      writing = false;
+    }
+  }
+
+  function reconcileService(key: string): void {
     const { store } = ctx;
     const [ns, name] = splitKey(key);
     const svc = store.get(defs.svc, ns, name);
     if (!svc) {
-      sliceTimes.delete(key);
-      endpointsTimes.delete(key);
+      triggerTimes.delete(key);
       // The garbage collector removes the slices through their ownerReference; the Endpoints controller deletes
       // the Endpoints of a deleted Service itself.
       for (const s of managedSlices(ns!, name)) if (!s.metadata.deletionTimestamp) store.remove(defs.slice, ns, s.metadata.name!);
@@ -316,8 +372,14 @@ export function endpointSliceController(): Controller {
     // was removed stays (kubernetes/kubernetes#118376).
     if (!hasSelector(svc)) return;
     const pods = store.list(defs.pod, ns, { labelSelector: selectorOf(svc) });
-    reconcileSlices(key, svc, pods);
-    reconcileEndpoints(key, svc, pods);
+    const triggerTime = triggerTimes.compute(key, svc, pods);
+    refs = new Map();
+    try {
+      reconcileSlices(svc, pods, triggerTime);
+      reconcileEndpoints(svc, pods, triggerTime);
+    } finally {
+      refs = undefined;
+    }
   }
 
   function managedSlices(ns: string, svcName: string): KObject[] {
@@ -329,11 +391,10 @@ export function endpointSliceController(): Controller {
     });
   }
 
-  function reconcileSlices(key: string, svc: KObject, pods: KObject[]): void {
+  function reconcileSlices(svc: KObject, pods: KObject[], triggerTime: number | undefined): void {
     const { store } = ctx;
     const ns = svc.metadata.namespace!;
     const existing = managedSlices(ns, svc.metadata.name!).filter((s) => !s.metadata.deletionTimestamp);
-    const triggerTime = sliceTimes.compute(key, svc, pods);
     const families = addressTypesFor(svc);
     const plan: Plan = { create: [], update: [], delete: [] };
     const byType = new Map<AddressType, KObject[]>();
@@ -408,7 +469,7 @@ export function endpointSliceController(): Controller {
       const node = pod.spec?.nodeName ? nodeOf(pod.spec.nodeName) : undefined;
       // A pod on a Node that does not exist is left out (and retried), unless the Service publishes not-ready addresses.
       if (!node && svc.spec?.publishNotReadyAddresses !== true) continue;
-      const ep = podToEndpoint(pod, node, svc, addressType);
+      const ep = podToEndpoint(pod, node, svc, addressType, refs);
       if (ep.addresses.length) desired.get(k)!.set(endpointKey(ep), ep);
     }
     for (const [k, set] of desired) {
@@ -503,12 +564,11 @@ export function endpointSliceController(): Controller {
 
   // ─── Legacy Endpoints ────────────────────────────────────────────────────────────────────────────────
 
-  function reconcileEndpoints(key: string, svc: KObject, pods: KObject[]): void {
+  function reconcileEndpoints(svc: KObject, pods: KObject[], triggerTime: number | undefined): void {
     const { store } = ctx;
     const ns = svc.metadata.namespace!;
     const name = svc.metadata.name!;
     const tolerateUnready = svc.spec?.publishNotReadyAddresses === true;
-    const triggerTime = endpointsTimes.compute(key, svc, pods);
     const family: AddressType = addressTypesFor(svc)[0]!;
     // port (as JSON) → address key → [address, ready]
     const byPort = new Map<string, { port: any; addrs: Map<string, [any, boolean]> }>();
@@ -524,10 +584,14 @@ export function endpointSliceController(): Controller {
       if (!shouldPodBeInEndpoints(pod, tolerateUnready)) continue;
       const ip = podIPs(pod).find((i) => isIPv6(i) === (family === 'IPv6'));
       if (!ip) continue;
-      const addr: any = { ip };
-      if (shouldSetHostname(pod, svc)) addr.hostname = pod.spec.hostname;
-      if (pod.spec?.nodeName) addr.nodeName = pod.spec.nodeName;
-      addr.targetRef = { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid };
+      let addr: any;
+      if (!shouldSetHostname(pod, svc) && pod.spec?.nodeName) addr = { ip, nodeName: pod.spec.nodeName, targetRef: podRef(pod, refs) };
+      else {
+        addr = { ip };
+        if (shouldSetHostname(pod, svc)) addr.hostname = pod.spec.hostname;
+        if (pod.spec?.nodeName) addr.nodeName = pod.spec.nodeName;
+        addr.targetRef = podRef(pod, refs);
+      }
       const ready = tolerateUnready || isPodReady(pod);
       const ports: any[] = svc.spec?.ports ?? [];
       if (!ports.length) {
@@ -619,6 +683,7 @@ export function endpointSliceController(): Controller {
         queue.add(keyOf(o));
       }
       else if (def.group === '' && def.plural === 'pods') enqueueServicesForPod(o, ev.old, ev.type);
+      else if (writing) return;
       else if (def.group === 'discovery.k8s.io' && def.plural === 'endpointslices') {
         const managed = (s?: KObject) => s?.metadata.labels?.[LABEL_MANAGED_BY] === ENDPOINTSLICE_CONTROLLER_NAME;
         for (const s of [o, ev.old]) {

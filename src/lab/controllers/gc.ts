@@ -50,34 +50,53 @@ interface DepRef {
 
 export function garbageCollector(): Controller {
   let ctx: ControllerContext;
-  /** owner uid → dependents (keyed by `type|ns|name`) */
-  const dependents = new Map<string, Map<string, DepRef>>();
-  /** dependent key → the owner uids it was indexed under */
-  const indexed = new Map<string, string[]>();
+  /** owner uid → the keys (`group/plural|ns|name`) of its dependents: one key, or a set of them */
+  const dependents = new Map<string, string | Set<string>>();
+  /** dependent key → the owner uid (or uids) it was indexed under */
+  const indexed = new Map<string, string | string[]>();
 
   const depKey = (def: ResourceDef, ns: string | undefined, name: string) => `${typeKey(def)}|${ns ?? ''}|${name}`;
+  const uidsOf = (v: string | string[] | undefined): string[] => (v === undefined ? [] : typeof v === 'string' ? [v] : v);
+
+  function depRef(k: string): DepRef | undefined {
+    const [tk, ns, name] = k.split('|') as [string, string, string];
+    const slash = tk.indexOf('/');
+    const def = ctx.registry.forType(tk.slice(0, slash), tk.slice(slash + 1));
+    return def ? { def, ns: ns || undefined, name } : undefined;
+  }
+
+  function addDependent(uid: string, k: string): void {
+    const cur = dependents.get(uid);
+    if (cur === undefined) dependents.set(uid, k);
+    else if (typeof cur === 'string') {
+      if (cur !== k) dependents.set(uid, new Set([cur, k]));
+    } else cur.add(k);
+  }
+
+  function dropDependent(uid: string, k: string): void {
+    const cur = dependents.get(uid);
+    if (cur === k) dependents.delete(uid);
+    else if (cur instanceof Set) {
+      cur.delete(k);
+      if (cur.size === 0) dependents.delete(uid);
+    }
+  }
 
   function unindex(k: string): void {
-    for (const uid of indexed.get(k) ?? []) {
-      const m = dependents.get(uid);
-      m?.delete(k);
-      if (m && m.size === 0) dependents.delete(uid);
-    }
+    for (const uid of uidsOf(indexed.get(k))) dropDependent(uid, k);
     indexed.delete(k);
   }
 
   function index(def: ResourceDef, o: KObject): void {
     const ns = def.namespaced ? o.metadata.namespace : undefined;
     const k = depKey(def, ns, o.metadata.name!);
-    unindex(k);
     const uids = (o.metadata.ownerReferences ?? []).map((r) => r.uid).filter(Boolean);
+    const before = uidsOf(indexed.get(k));
+    if (before.length === uids.length && before.every((u, i) => u === uids[i])) return; // owners unchanged
+    unindex(k);
     if (!uids.length) return;
-    indexed.set(k, uids);
-    for (const uid of uids) {
-      let m = dependents.get(uid);
-      if (!m) dependents.set(uid, (m = new Map()));
-      m.set(k, { def, ns, name: o.metadata.name! });
-    }
+    indexed.set(k, uids.length === 1 ? uids[0]! : uids);
+    for (const uid of uids) addDependent(uid, k);
   }
 
   /** Whether the owner a reference names still exists (unknown kinds are assumed to exist). */
@@ -110,8 +129,11 @@ export function garbageCollector(): Controller {
     if (key.startsWith('owner:')) {
       const uid = key.slice(6);
       const deps = dependents.get(uid);
-      if (!deps) return;
-      for (const dep of [...deps.values()]) collectOne(dep, uid);
+      if (deps === undefined) return;
+      for (const k of typeof deps === 'string' ? [deps] : [...deps]) {
+        const dep = depRef(k);
+        if (dep) collectOne(dep, uid);
+      }
       return;
     }
     if (key.startsWith('node:')) {

@@ -184,10 +184,27 @@ interface PodRT {
   gone: boolean;
 }
 
+/** Offsets in use within a node's pod CIDR, one bit each (a /24 is 32 bytes, however many pods it holds). */
+class Offsets {
+  private bits: Uint8Array;
+  constructor(size: number) {
+    this.bits = new Uint8Array(Math.ceil(size / 8));
+  }
+  has(off: number): boolean {
+    return (this.bits[off >> 3]! & (1 << (off & 7))) !== 0;
+  }
+  add(off: number): void {
+    this.bits[off >> 3]! |= 1 << (off & 7);
+  }
+  delete(off: number): void {
+    if (off >= 0 && off >> 3 < this.bits.length) this.bits[off >> 3]! &= ~(1 << (off & 7));
+  }
+}
+
 interface Ipam {
   base: number;
   size: number;
-  used: Set<number>;
+  used: Offsets;
   last: number;
 }
 
@@ -207,10 +224,10 @@ export function kubelet(): Controller {
   const ipam = new Map<string, Ipam>();
   const nodeImages = new Map<string, Set<string>>();
   /**
-   * Adopted pods with nothing to run (no probes, fault annotations, deadline or helper command): uid → key. They
+   * Adopted pods with nothing to run (no probes, fault annotations, deadline or helper command): uid → pod. They
    * hold no runtime state (at 50k pods that matters); any change to one goes through sync, which adopts it again.
    */
-  const quiet = new Map<string, string>();
+  const quiet = new Map<string, KObject>();
   const queue = new WorkQueue((k) => sync(k), (k, e) => console.error(`lab: kubelet ${k}:`, e));
 
   const podDef = () => ctx.type('', 'pods');
@@ -255,7 +272,7 @@ export function kubelet(): Controller {
     const bits = parseInt(m[2]!, 10);
     const size = 2 ** (32 - bits);
     const base = (ipToInt(m[1]!) & ~(size - 1)) >>> 0;
-    a = { base, size, used: new Set(), last: 1 };
+    a = { base, size, used: new Offsets(size), last: 1 };
     for (const p of ctx.store.list(podDef(), undefined, { fieldSelector: [{ field: 'spec.nodeName', op: '=', value: name }] })) {
       if (p.spec?.hostNetwork || !p.status?.podIP) continue;
       if (p.status.phase === 'Succeeded' || p.status.phase === 'Failed') continue;
@@ -1023,8 +1040,11 @@ export function kubelet(): Controller {
     const delay = first ? Math.max(initial - (Date.now() - startedMs), Math.min(period, S() * 0.5)) : period;
     afterC(rt, c, delay, () => {
       if (rt.terminating || c.state !== 'running') return;
-      runProbe(rt, c, type);
-      if (c.state === 'running' && (type !== 'startup' || !c.started)) scheduleProbe(rt, c, type, false);
+      const gen = c.gen;
+      void Promise.resolve(runProbe(rt, c, type)).then(() => {
+        if (c.gen !== gen || rt.gone || rt.terminating) return;
+        if (c.state === 'running' && (type !== 'startup' || !c.started)) scheduleProbe(rt, c, type, false);
+      });
     });
   }
 
@@ -1082,10 +1102,30 @@ export function kubelet(): Controller {
     return { ok: true };
   }
 
-  function runProbe(rt: PodRT, c: Ctr, type: 'readiness' | 'liveness' | 'startup'): void {
+  /**
+   * Runs a probe: against the data plane's real listeners when the lab has one (ctx.prober), else by the lab rule.
+   * Exec probes and the flap fault keep the rule.
+   */
+  function runProbe(rt: PodRT, c: Ctr, type: 'readiness' | 'liveness' | 'startup'): Promise<void> | void {
+    const probe = c.spec[`${type}Probe`];
+    const prober = ctx.prober;
+    if (!prober || probe.exec || (type === 'readiness' && flapDown(rt))) return applyProbe(rt, c, type, evaluate(rt, c, probe, type));
+    const gen = c.gen;
+    return prober(rt.pod, c.spec, probe, type).then(
+      (r) => {
+        if (c.gen !== gen || rt.gone || rt.terminating || c.state !== 'running') return;
+        const errored = (r as { errored?: boolean }).errored;
+        applyProbe(rt, c, type, errored ? { error: r.message ?? '' } : r.ok ? { ok: true } : { ok: false, output: r.message ?? '' });
+      },
+      (e) => {
+        if (c.gen === gen && !rt.gone) applyProbe(rt, c, type, { error: String((e as Error)?.message ?? e) });
+      },
+    );
+  }
+
+  function applyProbe(rt: PodRT, c: Ctr, type: 'readiness' | 'liveness' | 'startup', r: { ok: true } | { ok: false; output: string } | { error: string }): void {
     const probe = c.spec[`${type}Probe`];
     const label = type === 'readiness' ? 'Readiness' : type === 'liveness' ? 'Liveness' : 'Startup';
-    const r = evaluate(rt, c, probe, type);
     if ('error' in r) {
       event(rt, 'Warning', 'Unhealthy', `${label} probe errored and resulted in unknown state: ${r.error}`);
       return;
@@ -1212,10 +1252,9 @@ export function kubelet(): Controller {
 
   /** The startup lines of a quiet adopted pod's container, when its log is first read (LogStore provider). */
   function quietLog(uid: string, container: string): { at: number; lines: string[] } | undefined {
-    const key = quiet.get(uid);
-    if (!key) return undefined;
-    const [ns, name] = splitKey(key);
-    const pod = ctx.store.get(podDef(), ns, name);
+    const seen = quiet.get(uid);
+    if (!seen) return undefined;
+    const pod = ctx.store.get(podDef(), seen.metadata.namespace, seen.metadata.name!);
     const node = pod?.spec?.nodeName ? ctx.store.get(ctx.type('', 'nodes'), undefined, pod.spec.nodeName) : undefined;
     if (!pod || !node || pod.metadata.uid !== uid) return undefined;
     const rt = newRuntime(pod, node);
@@ -1236,6 +1275,12 @@ export function kubelet(): Controller {
       rt = undefined;
     }
     if (!pod || !pod.spec?.nodeName) return;
+    const held = quiet.get(pod.metadata.uid!);
+    if (!rt && held && !adoptable(pod)) {
+      // someone else rewrote a quiet pod's status (no longer running): what it held goes back
+      quiet.delete(pod.metadata.uid!);
+      if (!held.spec?.hostNetwork) releaseAddress(held.spec?.nodeName, held.status?.podIP);
+    }
     if (!rt) {
       const node = ctx.store.get(ctx.type('', 'nodes'), undefined, pod.spec.nodeName);
       if (!node) return; // no kubelet there
@@ -1246,18 +1291,18 @@ export function kubelet(): Controller {
         return;
       }
       rt = newRuntime(pod, node);
-      pods.set(key, rt);
       quiet.delete(rt.uid);
       if (adoptable(pod)) {
-        const busy = adopt(rt, node);
-        if (pod.metadata.deletionTimestamp) terminate(rt);
-        else if (!busy) {
+        if (!adopt(rt, node)) {
           // nothing to run for it until the pod changes: keep no runtime state (the next event re-adopts it)
-          pods.delete(key);
-          quiet.set(rt.uid, key);
+          quiet.set(rt.uid, pod);
+          return;
         }
+        pods.set(key, rt);
+        if (pod.metadata.deletionTimestamp) terminate(rt);
         return;
       }
+      pods.set(key, rt);
       if (pod.metadata.deletionTimestamp) {
         terminate(rt);
         return;

@@ -55,14 +55,14 @@ interface Bucket {
   /** The names in order, built when a sorted list asks and dropped when an object comes or goes. */
   sorted?: string[];
   /**
-   * Label index, `key=value` → names: built the first time a label-selected list reads a large bucket (a
-   * namespace's pods for a Service's selector), kept up to date from then on.
+   * Label index, label key → value → names. A key is indexed the first time an equality selector on it reads a
+   * large bucket (`app` when a Service's selector lists a namespace's pods) and kept up to date from then on.
    */
-  labels?: Map<string, Set<string>>;
+  labels?: Map<string, Map<string, Set<string>>>;
 }
 
 /** Buckets smaller than this are scanned; larger ones get a label index when a selector reads them. */
-const LABEL_INDEX_MIN = 64;
+const LABEL_INDEX_MIN = 128;
 
 /** A field index (client-go's Indexer): field value → uid → object. */
 interface FieldIndex {
@@ -244,11 +244,16 @@ export class Store {
     let best: Set<string> | undefined;
     for (const r of sel) {
       if (r.op !== 'in' || r.values.length !== 1) continue;
-      if (!b.labels) {
-        b.labels = new Map();
-        for (const o of b.objects.values()) relabel(b.labels, o.metadata.name!, undefined, o.metadata.labels);
+      const index = (b.labels ??= new Map());
+      let byValue = index.get(r.key);
+      if (!byValue) {
+        index.set(r.key, (byValue = new Map()));
+        for (const o of b.objects.values()) {
+          const labels = o.metadata.labels;
+          if (labels && Object.hasOwn(labels, r.key)) addName(byValue, labels[r.key]!, o.metadata.name!);
+        }
       }
-      const set = b.labels.get(`${r.key}=${r.values[0]}`) ?? EMPTY;
+      const set = byValue.get(r.values[0]!) ?? EMPTY;
       if (!best || set.size < best.size) best = set;
     }
     return best;
@@ -384,6 +389,8 @@ export class Store {
     if (opts.checkRV && input.metadata.resourceVersion && input.metadata.resourceVersion !== current.metadata.resourceVersion)
       throw conflict(def.plural, def.group, name);
     const obj = opts.owned ? input : clone(input);
+    // the stored version's metadata is about to be edited below: an owned input must not share it
+    if (obj.metadata === current.metadata) obj.metadata = { ...current.metadata };
     obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
     const meta = obj.metadata;
@@ -550,26 +557,30 @@ export class Store {
 
 const EMPTY: Set<string> = new Set();
 
-/** Moves `name` between label-index entries as its labels go from `prev` to `next`. */
-function relabel(index: Map<string, Set<string>>, name: string, prev: Record<string, string> | undefined, next: Record<string, string> | undefined): void {
+function addName(byValue: Map<string, Set<string>>, value: string, name: string): void {
+  let set = byValue.get(value);
+  if (!set) byValue.set(value, (set = new Set()));
+  set.add(name);
+}
+
+/** Moves `name` between label-index entries (of the indexed keys) as its labels go from `prev` to `next`. */
+function relabel(
+  index: Map<string, Map<string, Set<string>>>,
+  name: string,
+  prev: Record<string, string> | undefined,
+  next: Record<string, string> | undefined,
+): void {
   if (prev === next) return;
-  if (prev) {
-    for (const k of Object.keys(prev)) {
-      if (next && Object.hasOwn(next, k) && next[k] === prev[k]) continue;
-      const key = `${k}=${prev[k]}`;
-      const set = index.get(key);
+  for (const [key, byValue] of index) {
+    const a = prev && Object.hasOwn(prev, key) ? prev[key] : undefined;
+    const b = next && Object.hasOwn(next, key) ? next[key] : undefined;
+    if (a === b) continue;
+    if (a !== undefined) {
+      const set = byValue.get(a);
       set?.delete(name);
-      if (set?.size === 0) index.delete(key);
+      if (set?.size === 0) byValue.delete(a);
     }
-  }
-  if (next) {
-    for (const k of Object.keys(next)) {
-      if (prev && Object.hasOwn(prev, k) && prev[k] === next[k]) continue;
-      const key = `${k}=${next[k]}`;
-      let set = index.get(key);
-      if (!set) index.set(key, (set = new Set()));
-      set.add(name);
-    }
+    if (b !== undefined) addName(byValue, b, name);
   }
 }
 

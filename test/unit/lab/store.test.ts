@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ResourceRegistry } from '../../../src/lab/resources.ts';
-import { Store } from '../../../src/lab/store/store.ts';
+import { clone, newUid, Store } from '../../../src/lab/store/store.ts';
 import { ApiError } from '../../../src/lab/store/errors.ts';
 import { parseLabelSelector } from '../../../src/lab/store/selectors.ts';
 import type { KObject, WatchEventType } from '../../../src/lab/types.ts';
@@ -164,5 +164,105 @@ describe('Store', () => {
     s.create(pods, pod('a'));
     const d = s.remove(pods, 'default', 'a');
     expect(Number(d.metadata.resourceVersion)).toBe(s.rv);
+  });
+});
+
+describe('Store (write ownership, indexes, history)', () => {
+  it('keeps an owned input instead of copying it, and never modifies a stored version', () => {
+    const s = new Store();
+    const input = pod('o', { app: 'web' });
+    const stored = s.create(pods, input, { owned: true });
+    expect(stored).toBe(input);
+    const copied = s.create(pods, pod('c', { app: 'web' }));
+    const mine = pod('c2');
+    const c2 = s.create(pods, mine);
+    expect(c2).not.toBe(mine);
+    mine.metadata.labels = { changed: 'yes' };
+    expect(s.get(pods, 'default', 'c2')!.metadata.labels).toEqual({});
+    // mutate edits a copy: the version readers hold stays as it was
+    const before = s.get(pods, 'default', 'c')!;
+    const after = s.mutate(pods, 'default', 'c', (p) => (p.metadata.labels = { app: 'db' }))!;
+    expect(before).toBe(copied);
+    expect(before.metadata.labels).toEqual({ app: 'web' });
+    expect(after.metadata.labels).toEqual({ app: 'db' });
+    // an owned update is stored as given
+    const next = { ...after, metadata: { ...after.metadata, annotations: { a: '1' } } };
+    expect(s.update(pods, next, { owned: true })).toBe(next);
+    expect(after.metadata.annotations).toBeUndefined();
+  });
+
+  it('lists by spec.nodeName and involvedObject.uid from field indexes that follow every write', () => {
+    const s = new Store();
+    const onNode = (node: string) => s.list(pods, undefined, { fieldSelector: [{ field: 'spec.nodeName', op: '=', value: node }], sorted: true }).map((p) => p.metadata.name);
+    for (let i = 0; i < 6; i++) s.create(pods, { ...pod(`p${i}`, {}, i % 2 ? 'a' : 'b'), spec: { nodeName: i < 3 ? 'n1' : 'n2', containers: [] } });
+    expect(onNode('n1')).toEqual(['p1', 'p0', 'p2']);
+    expect(s.list(pods, 'b', { fieldSelector: [{ field: 'spec.nodeName', op: '=', value: 'n1' }] }).map((p) => p.metadata.name).sort()).toEqual(['p0', 'p2']);
+    s.mutate(pods, 'b', 'p0', (p) => (p.spec.nodeName = 'n2'));
+    s.remove(pods, 'a', 'p1');
+    s.markDeleting(pods, 'b', 'p2', 30);
+    expect(onNode('n1')).toEqual(['p2']);
+    expect(onNode('n2')).toEqual(['p3', 'p5', 'p0', 'p4']);
+    // != and other fields still filter by scanning
+    expect(s.list(pods, undefined, { fieldSelector: [{ field: 'spec.nodeName', op: '!=', value: 'n2' }] }).map((p) => p.metadata.name)).toEqual(['p2']);
+    // an index added later covers what is already stored
+    s.addFieldIndex(pods, 'metadata.name');
+    expect(s.list(pods, undefined, { fieldSelector: [{ field: 'metadata.name', op: '=', value: 'p3' }] }).map((p) => p.metadata.namespace)).toEqual(['a']);
+    const events = reg.type('', 'events');
+    const ev = (name: string, uid: string) => ({ apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: 'default' }, involvedObject: { uid } });
+    s.create(events, ev('e1', 'u1'));
+    s.create(events, ev('e2', 'u2'));
+    s.create(events, ev('e3', 'u1'));
+    expect(s.list(events, 'default', { fieldSelector: [{ field: 'involvedObject.uid', op: '=', value: 'u1' }], sorted: true }).map((e) => e.metadata.name)).toEqual(['e1', 'e3']);
+  });
+
+  it('answers label selectors on a large namespace from a label index kept current', () => {
+    const s = new Store();
+    for (let i = 0; i < 300; i++) s.create(pods, pod(`p${String(i).padStart(3, '0')}`, { app: `a${i % 3}`, tier: i % 2 ? 'fe' : 'be' }));
+    const names = (sel: string, ns?: string) => s.list(pods, ns, { labelSelector: parseLabelSelector(sel), sorted: true }).map((p) => p.metadata.name!);
+    const brute = (pred: (i: number) => boolean) => Array.from({ length: 300 }, (_, i) => i).filter(pred).map((i) => `p${String(i).padStart(3, '0')}`);
+    expect(names('app=a1')).toEqual(brute((i) => i % 3 === 1));
+    expect(names('app=a1,tier=fe', 'default')).toEqual(brute((i) => i % 3 === 1 && i % 2 === 1));
+    expect(names('app=a1,tier!=fe')).toEqual(brute((i) => i % 3 === 1 && i % 2 === 0));
+    expect(names('app=nope')).toEqual([]);
+    // relabel, remove and add: the index follows
+    s.mutate(pods, 'default', 'p001', (p) => (p.metadata.labels = { app: 'a2', tier: 'fe' }));
+    s.mutate(pods, 'default', 'p002', (p) => delete p.metadata.labels!.app);
+    s.remove(pods, 'default', 'p004');
+    s.create(pods, pod('p999', { app: 'a1' }));
+    const want = [...brute((i) => i % 3 === 1 && i !== 1 && i !== 4), 'p999'];
+    expect(names('app=a1')).toEqual(want);
+    expect(names('app=a2')).toContain('p001');
+    expect(names('app=a2')).not.toContain('p002');
+    expect(s.list(pods, 'default', { labelSelector: parseLabelSelector('app=a1') }).map((p) => p.metadata.name).sort()).toEqual(want);
+  });
+
+  it('keeps only what selectors need of previous versions in the watch history, and replays transitions', () => {
+    const s = new Store();
+    const from = s.rv;
+    s.create(pods, pod('a', { app: 'web' }));
+    s.mutate(pods, 'default', 'a', (p) => (p.metadata.labels = { app: 'db' }));
+    s.mutate(pods, 'default', 'a', (p) => (p.metadata.labels = { app: 'web' }));
+    s.remove(pods, 'default', 'a');
+    const got: string[] = [];
+    s.watch(pods, { fromRV: from, labelSelector: parseLabelSelector('app=web') }, (t, o) => got.push(`${t} ${o.metadata.labels?.app}`));
+    expect(got).toEqual(['ADDED web', 'DELETED db', 'ADDED web', 'DELETED web']);
+    // listeners still get whole previous versions
+    const olds: KObject[] = [];
+    s.subscribe((ev) => ev.old && olds.push(ev.old));
+    s.create(pods, pod('b', { app: 'web' }));
+    s.mutate(pods, 'default', 'b', (p) => (p.metadata.labels = { app: 'db' }));
+    expect(olds[0]!.spec.containers).toHaveLength(1);
+  });
+
+  it('copies JSON (own __proto__ keys stay data) and makes v4 uids', () => {
+    const src = JSON.parse('{"a":[1,{"b":null}],"__proto__":{"x":1}}');
+    const c = clone(src);
+    expect(c).toEqual(src);
+    expect(c.a).not.toBe(src.a);
+    expect(Object.getPrototypeOf(c)).toBe(Object.prototype);
+    expect(Object.keys(c)).toEqual(['a', '__proto__']);
+    const ids = new Set(Array.from({ length: 2000 }, () => newUid()));
+    expect(ids.size).toBe(2000);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });

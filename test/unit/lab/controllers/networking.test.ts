@@ -318,6 +318,42 @@ describe('endpointslice controller', () => {
     expect(slices[0]!.endpoints.map((e: any) => e.addresses[0])).toEqual(['127.1.1.5']);
   });
 
+  it('follows pods into and out of selectors (also after a selector change), and ignores pod changes endpoints do not show', async () => {
+    const l = setup();
+    l.create('', 'services', svc('web', 'shop', { selector: { app: 'web' }, ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }] }));
+    l.create('', 'pods', pod('a', 'shop', { app: 'web' }, { ip: '127.1.1.5', node: 'w1' }));
+    await settle();
+    const ips = () => slicesOf(l, 'shop', 'web').flatMap((s) => (s.endpoints ?? []).map((e: any) => e.addresses[0])).sort();
+    expect(ips()).toEqual(['127.1.1.5']);
+    // a status change that endpoints do not show: no write
+    const rv = slicesOf(l, 'shop', 'web')[0]!.metadata.resourceVersion;
+    const writes: string[] = [];
+    l.store.subscribe((ev, def) => def.plural === 'endpointslices' && writes.push(ev.type));
+    l.mutate('', 'pods', 'shop', 'a', (p) => (p.status.qosClass = 'BestEffort'));
+    l.mutate('', 'pods', 'shop', 'a', (p) => (p.metadata.annotations = { note: 'x' }));
+    await settle();
+    expect(writes).toEqual([]);
+    expect(slicesOf(l, 'shop', 'web')[0]!.metadata.resourceVersion).toBe(rv);
+    // readiness does show
+    l.mutate('', 'pods', 'shop', 'a', (p) => (p.status.conditions[1].status = 'False'));
+    await settle();
+    expect(slicesOf(l, 'shop', 'web')[0]!.endpoints[0].conditions).toEqual({ ready: false, serving: false, terminating: false });
+    // relabelled out of the selector, then the selector follows the new label; a new pod of the new label joins
+    l.mutate('', 'pods', 'shop', 'a', (p) => (p.metadata.labels = { app: 'web-v2' }));
+    await settle();
+    expect(ips()).toEqual([]);
+    l.mutate('', 'services', 'shop', 'web', (s) => (s.spec.selector = { app: 'web-v2' }));
+    await settle();
+    expect(ips()).toEqual(['127.1.1.5']);
+    l.create('', 'pods', pod('b', 'shop', { app: 'web-v2', extra: 'y' }, { ip: '127.1.2.6', node: 'w2' }));
+    l.create('', 'pods', pod('c', 'shop', { app: 'web' }, { ip: '127.1.2.7', node: 'w2' }));
+    await settle();
+    expect(ips()).toEqual(['127.1.1.5', '127.1.2.6']);
+    l.store.remove(l.T('', 'pods'), 'shop', 'a');
+    await settle();
+    expect(ips()).toEqual(['127.1.2.6']);
+  });
+
   it('publishNotReadyAddresses, subdomain hostnames, selectorless Services and packing into 100-endpoint slices', async () => {
     const l = setup();
     l.create('', 'services', svc('db', 'shop', { clusterIP: 'None', publishNotReadyAddresses: true, selector: { app: 'db' }, ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }] }));
