@@ -1057,7 +1057,14 @@ export function ingressNginxProvider(ctx: ControllerContext, dp: ProxyDeps): Ing
   return {
     name: 'ingress-nginx',
     claims(pod) {
-      return !!controllerArgs(pod) && !pod.metadata.labels?.['gateway.envoyproxy.io/owning-gateway-name'];
+      const mine = !!controllerArgs(pod) && !pod.metadata.labels?.['gateway.envoyproxy.io/owning-gateway-name'];
+      // Build the TLS server now, as nginx loads its configuration before it serves: a connection accepted while
+      // it is still being built could have its ClientHello read before the TLS layer takes the socket.
+      if (mine && !closed && pod.metadata.uid) {
+        const st = ensure(pod);
+        st.https ??= httpsServer(st);
+      }
+      return mine;
     },
     connection(pod, port, socket) {
       if (closed) return void socket.destroy();
@@ -1068,6 +1075,8 @@ export function ingressNginxProvider(ctx: ControllerContext, dp: ProxyDeps): Ing
       if (port === st.flags.httpPort) {
         (st.http ??= httpServer(st, 'http')).emit('connection', socket);
       } else if (port === st.flags.httpsPort) {
+        // keep the ClientHello unread until the TLS server (built asynchronously on first use) takes the socket
+        socket.pause();
         (st.https ??= httpsServer(st)).then((srv) => (socket.destroyed ? undefined : srv.emit('connection', socket)), () => socket.destroy());
       } else if (port === st.flags.healthzPort) {
         (st.healthz ??= healthzServer(st)).emit('connection', socket);
