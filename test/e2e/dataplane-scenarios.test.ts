@@ -28,7 +28,7 @@ beforeAll(async () => {
   });
   // The LBs use externalTrafficPolicy Local: until a proxy pod passes its (real) readiness probe, its node fails
   // the LB health check and connections are held, as with a cloud LB. Wait as a person would.
-  for (const [ns, sel] of [['ingress-nginx', 'app.kubernetes.io/component=controller'], ['envoy-gateway-system', 'gateway.envoyproxy.io/owning-gateway-name=public']]) {
+  for (const [ns, sel] of [['ingress-nginx', 'app.kubernetes.io/component=controller'], ['envoy-gateway-system', 'gateway.envoyproxy.io/owning-gateway-name=public']] as const) {
     await eventually(async () => (await kubectl(lab, ['get', 'pods', '-n', ns, '-l', sel, '-o', 'name'])).stdout.trim() || undefined, 30_000);
     const w = await kubectl(lab, ['wait', '--for=condition=Ready', 'pod', '-n', ns, '-l', sel, '--timeout=60s'], { timeoutMs: 70_000 });
     expect(w.exitCode, w.stderr).toBe(0);

@@ -307,7 +307,7 @@ describe('flapping readiness', () => {
 
   // Needs the kubelet to follow changes of the flap annotation on a pod it already runs (kubelet.ts sync());
   // set to true once it does.
-  const KUBELET_FOLLOWS_FLAP_CHANGES = false;
+  const KUBELET_FOLLOWS_FLAP_CHANGES = true;
   it.skipIf(!KUBELET_FOLLOWS_FLAP_CHANGES)('flaps a pod that was already running', async () => {
     await kubectl(['create', 'namespace', 'flaps2']);
     lab.api.applyObject({

@@ -9,6 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { KObject } from '../types.ts';
 import { deepEqual } from '../store/equal.ts';
+import { flat } from '../store/store.ts';
 import { isKnownCommand, labNetModel, runCommand } from '../runtime/commands.ts';
 import { backoffScale } from './job.ts';
 import { type Controller, type ControllerContext, keyOf, nowIso, splitKey, WorkQueue } from './runtime.ts';
@@ -91,8 +92,8 @@ function imageTag(image: string): string {
 /** imageID: repo@sha256:<64 hex derived from the image reference> */
 function imageIDOf(image: string): string {
   const n = normalizeImage(image);
-  if (n.includes('@sha256:')) return n;
-  return `${imageRepo(n)}@sha256:${hex(n)}`;
+  if (n.includes('@sha256:')) return flat(n);
+  return flat(`${imageRepo(n)}@sha256:${hex(n)}`);
 }
 
 function imageSize(image: string): number {
@@ -375,7 +376,7 @@ export function kubelet(): Controller {
           : { waiting: { ...(c.waiting?.message ? { message: c.waiting.message } : {}), reason: c.waiting?.reason ?? 'ContainerCreating' } };
     const s: any = {};
     if (c.containerID) s.containerID = c.containerID;
-    s.image = c.imageID ? normalizeImage(c.spec.image ?? '') : c.spec.image;
+    s.image = c.imageID ? flat(normalizeImage(c.spec.image ?? '')) : c.spec.image;
     s.imageID = c.imageID ?? '';
     s.lastState = c.lastTerminated ? { terminated: { ...c.lastTerminated } } : {};
     s.name = c.name;
@@ -834,7 +835,7 @@ export function kubelet(): Controller {
   function create(rt: PodRT, c: Ctr): void {
     if (rt.terminating) return;
     const image: string = c.spec.image ?? '';
-    c.containerID = `containerd://${randomBytes(32).toString('hex')}`;
+    c.containerID = flat(`containerd://${randomBytes(32).toString('hex')}`);
     c.imageID = imageIDOf(image);
     event(rt, 'Normal', 'Created', `Created container: ${c.name}`);
     event(rt, 'Normal', 'Started', `Started container ${c.name}`);
@@ -1312,6 +1313,31 @@ export function kubelet(): Controller {
     }
     rt.pod = pod;
     if (pod.metadata.deletionTimestamp && !rt.terminating) terminate(rt);
+    // the flap fault (and a person) may change lab.netpath.dev/flap on a running pod
+    const flapMs = parseDuration(pod.metadata.annotations?.[ANN_FLAP]);
+    if (flapMs !== rt.flapMs) setFlap(rt, flapMs);
+  }
+
+  function setFlap(rt: PodRT, ms: number | undefined): void {
+    if (rt.flapTimer) {
+      ctx.clearTimer(rt.flapTimer);
+      rt.timers?.delete(rt.flapTimer);
+      rt.flapTimer = undefined;
+    }
+    rt.flapMs = ms;
+    rt.flapOffset = ms ? parseInt(hex(rt.uid, 8), 16) % ms : 0;
+    if (rt.terminating || rt.terminal) return;
+    let changed = false;
+    for (const c of rt.app) {
+      if (c.state !== 'running' || c.spec.readinessProbe || !c.started) continue;
+      const ready = !flapDown(rt);
+      if (c.ready !== ready) {
+        c.ready = ready;
+        changed = true;
+      }
+    }
+    if (changed) flush(rt);
+    if (ms && rt.app.some((c) => c.state === 'running' && !c.spec.readinessProbe)) scheduleFlap(rt);
   }
 
   return {
