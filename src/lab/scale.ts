@@ -4,6 +4,7 @@
 // build EndpointSlices, not to start 50k containers.
 import { randomBytes } from 'node:crypto';
 import { labNode } from './nodes.ts';
+import { flat } from './store/store.ts';
 import type { KObject } from './types.ts';
 
 export interface ScaleSpec {
@@ -28,7 +29,7 @@ export function parseScale(spec: string): ScaleSpec {
 
 const PODS_PER_NODE = 250;
 const IMAGE = 'ghcr.io/netpath-lab/scale-app:1.0';
-const IMAGE_ID = 'ghcr.io/netpath-lab/scale-app@sha256:' + '0'.repeat(64);
+const IMAGE_ID = flat('ghcr.io/netpath-lab/scale-app@sha256:' + '0'.repeat(64));
 /**
  * What every stored pod carries the same: the DefaultTolerationSeconds tolerations and empty resources and
  * security context. Shared between the generated pods (stored objects are never modified in place).
@@ -48,7 +49,7 @@ function containerID(): string {
     buf[ID_PREFIX.length + 2 * i] = HEX[r[i]! >> 4]!;
     buf[ID_PREFIX.length + 2 * i + 1] = HEX[r[i]! & 15]!;
   }
-  return buf.toString('latin1');
+  return buf.toString('latin1'); // flat (see store.ts flat())
 }
 
 export function scaleObjects(s: ScaleSpec): KObject[] {
@@ -56,11 +57,11 @@ export function scaleObjects(s: ScaleSpec): KObject[] {
   const nodeCount = Math.max(2, Math.ceil(s.pods / PODS_PER_NODE));
   const zones = ['lab-zone-a', 'lab-zone-b', 'lab-zone-c'];
   for (let i = 1; i <= nodeCount; i++) out.push(labNode(i, zones[(i - 1) % zones.length]!));
-  // one string per distinct value, as the same values read back from storage would share them
+  // one (flat) string per distinct value, as the same values read back from storage would share them
   const nsNames = Array.from({ length: s.namespaces }, (_, i) => `scale-${String(i).padStart(3, '0')}`);
   const ns = (i: number) => nsNames[i % s.namespaces]!;
   const apps = Array.from({ length: Math.max(s.services, 1) }, (_, i) => `app-${i}`);
-  const nodeNames = Array.from({ length: nodeCount + 1 }, (_, i) => `lab-worker-${i}`);
+  const nodeNames = Array.from({ length: nodeCount + 1 }, (_, i) => flat(`lab-worker-${i}`));
   const hostIPs = Array.from({ length: nodeCount + 1 }, (_, i) => `127.0.1.${i}`);
   // status.hostIPs is the same list for every pod of a node
   const hostIPLists = hostIPs.map((ip) => [{ ip }]);
@@ -72,7 +73,7 @@ export function scaleObjects(s: ScaleSpec): KObject[] {
   const startedAt = (p: number) => {
     const sec = hourAgo + Math.floor((p * 3600) / Math.max(s.pods, 1));
     let t = startTimes.get(sec);
-    if (!t) startTimes.set(sec, (t = new Date(sec * 1000).toISOString().replace(/\.\d+Z$/, 'Z')));
+    if (!t) startTimes.set(sec, (t = flat(new Date(sec * 1000).toISOString().replace(/\.\d+Z$/, 'Z'))));
     return t;
   };
   for (let i = 0; i < s.services; i++) {
@@ -86,8 +87,8 @@ export function scaleObjects(s: ScaleSpec): KObject[] {
   for (let p = 0; p < s.pods; p++) {
     const svc = p % svcCount;
     const node = Math.floor(p / PODS_PER_NODE) + 1;
-    const ip = `127.1.${node}.${(p % PODS_PER_NODE) + 2}`;
-    const name = `app-${svc}-${p.toString(36).padStart(5, '0')}`;
+    const ip = flat(`127.1.${node}.${(p % PODS_PER_NODE) + 2}`);
+    const name = flat(`app-${svc}-${p.toString(36).padStart(5, '0')}`);
     const started = startedAt(p);
     const hostIP = hostIPs[node]!;
     out.push({
@@ -159,7 +160,7 @@ export function scaleObjects(s: ScaleSpec): KObject[] {
       metadata: { name: `ing-${i}`, namespace: ns(svc) },
       spec: {
         ingressClassName: 'nginx',
-        rules: [{ host: `app-${i}.scale.netpath.test`, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: `svc-${svc}`, port: { number: 80 } } } }] } }],
+        rules: [{ host: flat(`app-${i}.scale.netpath.test`), http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: `svc-${svc}`, port: { number: 80 } } } }] } }],
       },
     });
   }

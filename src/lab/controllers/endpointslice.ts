@@ -5,7 +5,7 @@
 // the empty placeholder slice, and the last-change-trigger-time annotation.
 import type { ResourceDef } from '../resources.ts';
 import type { KObject } from '../types.ts';
-import { clone } from '../store/store.ts';
+import { clone, flat } from '../store/store.ts';
 import { deepEqual } from '../store/equal.ts';
 import { fromMap, type LabelSelector, matchesLabels } from '../store/selectors.ts';
 import { type Controller, type ControllerContext, keyOf, splitKey, WorkQueue } from './runtime.ts';
@@ -142,7 +142,7 @@ let lastNano: { ms: number; s: string } | undefined;
 
 function rfc3339Nano(ms: number): string {
   if (lastNano?.ms === ms) return lastNano.s; // one string for the many slices and Endpoints stamped alike
-  lastNano = { ms, s: rfc3339NanoOf(ms) };
+  lastNano = { ms, s: flat(rfc3339NanoOf(ms)) };
   return lastNano.s;
 }
 

@@ -2,7 +2,7 @@
 // client-go's informer + workqueue pattern does, and write back through the Store.
 import type { ResourceDef, ResourceRegistry } from '../resources.ts';
 import type { KObject, StoreEvent } from '../types.ts';
-import { randomSuffix, type Store } from '../store/store.ts';
+import { flat, randomSuffix, type Store } from '../store/store.ts';
 import type { LogStore } from '../runtime/logs.ts';
 import type { CertificateAuthority } from '../pki.ts';
 import type { Prober } from '../dataplane/types.ts';
@@ -125,7 +125,7 @@ export function nowIso(): string {
   const sec = Math.floor(Date.now() / 1000);
   if (sec !== isoSecond) {
     isoSecond = sec;
-    isoString = new Date(sec * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+    isoString = flat(new Date(sec * 1000).toISOString().replace(/\.\d+Z$/, 'Z'));
   }
   return isoString;
 }
@@ -230,7 +230,7 @@ function recordEvent(
   store.create(evDef, {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { name: `${obj.metadata.name}.${Date.now().toString(16)}${randomSuffix(3)}`, namespace: ns },
+    metadata: { name: flat(`${obj.metadata.name}.${Date.now().toString(16)}${randomSuffix(3)}`), namespace: ns },
     involvedObject: {
       kind: obj.kind,
       namespace: obj.metadata.namespace,

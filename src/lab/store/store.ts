@@ -123,6 +123,15 @@ export function newUid(): string {
   return uidScratch.toString('latin1', 0, 36);
 }
 
+/**
+ * The same (ASCII) string as one flat piece. A string built by concatenation or replace() is a tree of pieces,
+ * and V8's fast JSON.stringify path gives up on those: stored objects whose names, timestamps and IDs are flat
+ * serialize about twice as fast (a 10k-pod LIST). For values the lab builds itself: names, timestamps, IDs.
+ */
+export function flat(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'latin1').toString('latin1');
+}
+
 export function randomSuffix(n = 5): string {
   let s = '';
   for (let i = 0; i < n; i++) s += RANDOM_CHARS[Math.floor(Math.random() * RANDOM_CHARS.length)];
@@ -187,7 +196,7 @@ export class Store {
     const sec = Math.floor(ms / 1000);
     if (sec !== this.lastSecond) {
       this.lastSecond = sec;
-      this.lastStamp = new Date(sec * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+      this.lastStamp = flat(new Date(sec * 1000).toISOString().replace(/\.\d+Z$/, 'Z'));
     }
     return this.lastStamp;
   }
@@ -351,7 +360,7 @@ export class Store {
     const s = this.state(def);
     let bucket = s.byNs.get(ns);
     if (!meta.name && meta.generateName) {
-      do meta.name = meta.generateName + randomSuffix();
+      do meta.name = flat(meta.generateName + randomSuffix());
       while (bucket?.objects.has(meta.name));
     }
     if (!meta.name) throw invalid(def.kind, def.group, '', [{ field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
