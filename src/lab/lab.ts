@@ -18,6 +18,9 @@ import { Faults, type FaultSpec } from './faults.ts';
 
 export const LAB_CONTEXT = 'netpath-lab';
 
+/** Above this many generated (`--scale`) pods the lab runs the control plane only. */
+export const MAX_DATAPLANE_PODS = 5000;
+
 export interface LabOptions {
   scenarios?: string[];
   manifests?: string[];
@@ -104,7 +107,11 @@ export class Lab {
     for (const o of orderForApply(objects)) this.api.applyObject(o);
     for (const o of orderForApply(generated)) this.api.restoreObject(o);
     const server = await this.api.start();
-    if (opts.dataplane !== false) {
+    const generatedPods = generated.filter((o) => o.kind === 'Pod').length;
+    if (opts.dataplane !== false && generatedPods > MAX_DATAPLANE_PODS) {
+      // one listener per pod port: a 50k-pod scale cluster would exceed the open-file limit
+      console.error(`lab: data plane off: --scale generated ${generatedPods} pods (at most ${MAX_DATAPLANE_PODS} get real listeners); this lab runs the control plane only`);
+    } else if (opts.dataplane !== false) {
       this.dataplane = await DataPlane.start(this, { trafficRps: opts.trafficRps });
       if (this.dataplane.info().enabled) this.controllers.ctx.prober = this.dataplane.prober;
     }
