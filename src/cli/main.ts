@@ -27,6 +27,14 @@ async function runDemo(): Promise<number> {
       `  export KUBECONFIG=${r.kubeconfig}`,
       '  kubectl get pods -A',
       '  kubectl get ingress,httproute -A',
+      ...(r.resolver
+        ? [
+            '',
+            'Its DNS and load balancers are real (loopback):',
+            `  dig @${r.resolver.split(':')[0]} -p ${r.resolver.split(':')[1]} shop.netpath.test`,
+            '  curl -k --resolve shop.netpath.test:443:$(dig +short @' + r.resolver.split(':')[0] + ' -p ' + r.resolver.split(':')[1] + ' shop.netpath.test) https://shop.netpath.test/',
+          ]
+        : []),
       '',
       'Press Ctrl-C to stop.',
       '',
