@@ -289,13 +289,15 @@ async function main(): Promise<void> {
       return s.lb && s.webClusterIP && s.controllers.length >= 2 && s.controllers.every((p) => p.ready) && s.web.length === 3 && s.web.every((p) => p.ready) ? s : undefined;
     });
     const lb = st.lb!;
-    const controllerIP = st.controllers[0]!.ip!;
+    // Two controller pod IPs as sources: the ClusterIP runs from one and the pod runs from the other, so the
+    // TIME_WAIT ports one run's new connections leave on its source address do not slow the next run's binds.
+    const [ctrlA, ctrlB] = [st.controllers[0]!.ip!, st.controllers[1]!.ip!];
     const pinned = (_h: string, o: { all?: boolean }, cb: (...a: any[]) => void) => (o.all ? cb(null, [{ address: lb, family: 4 }]) : cb(null, lb, 4));
     const lbAgent = () => new Agent({ connections: CONCURRENCY, allowH2: false, keepAliveTimeout: 30_000, connect: { ca, servername: HOST, lookup: pinned } as any });
     // The demo's NetworkPolicy admits only the ingress controllers and Envoy's proxies to the web pods (a client on
-    // 127.0.0.1 is dropped, as a real CNI drops it), so the ClusterIP and pod runs connect from a controller pod's IP:
-    // the hop the proxy itself makes.
-    const fromController = () => new Agent({ connections: CONCURRENCY, allowH2: false, keepAliveTimeout: 30_000, localAddress: controllerIP });
+    // 127.0.0.1 is dropped, as a real CNI drops it), so the ClusterIP and pod runs connect from an ingress-nginx
+    // controller pod's IP: the hop the proxy itself makes.
+    const from = (localAddress: string) => () => new Agent({ connections: CONCURRENCY, allowH2: false, keepAliveTimeout: 30_000, localAddress });
     await until('a 200 through the load balancer', async () => {
       const a = lbAgent();
       try {
@@ -312,10 +314,10 @@ async function main(): Promise<void> {
     const variants: Variant[] = [
       { label: `LB ${lb}:443 → ingress-nginx → pod, HTTPS ${HOST}, keep-alive`, url: `https://${HOST}/`, keepAlive: true, agent: lbAgent },
       { label: `LB ${lb}:443 → ingress-nginx → pod, HTTPS ${HOST}, new connection per request`, url: `https://${HOST}/`, keepAlive: false, agent: lbAgent },
-      { label: `ClusterIP shop/web ${st.webClusterIP}:80 → pod, HTTP, keep-alive`, url: `http://${st.webClusterIP}/`, keepAlive: true, agent: fromController },
-      { label: `ClusterIP shop/web ${st.webClusterIP}:80 → pod, HTTP, new connection per request`, url: `http://${st.webClusterIP}/`, keepAlive: false, agent: fromController },
-      { label: `pod ${web.ip}:8080 directly, HTTP, keep-alive`, url: `http://${web.ip}:8080/`, keepAlive: true, agent: fromController },
-      { label: `pod ${web.ip}:8080 directly, HTTP, new connection per request`, url: `http://${web.ip}:8080/`, keepAlive: false, agent: fromController },
+      { label: `ClusterIP shop/web ${st.webClusterIP}:80 → pod, HTTP, keep-alive`, url: `http://${st.webClusterIP}/`, keepAlive: true, agent: from(ctrlA) },
+      { label: `ClusterIP shop/web ${st.webClusterIP}:80 → pod, HTTP, new connection per request`, url: `http://${st.webClusterIP}/`, keepAlive: false, agent: from(ctrlA) },
+      { label: `pod ${web.ip}:8080 directly, HTTP, keep-alive`, url: `http://${web.ip}:8080/`, keepAlive: true, agent: from(ctrlB) },
+      { label: `pod ${web.ip}:8080 directly, HTTP, new connection per request`, url: `http://${web.ip}:8080/`, keepAlive: false, agent: from(ctrlB) },
     ];
     await child.call('stats');
     for (const v of variants) {
@@ -381,6 +383,8 @@ async function main(): Promise<void> {
     const expected = FLOOD_RATE * CONTROLLERS * windowSeconds;
     const inner = perSecond.slice(1);
     const minSec = Math.min(...inner);
+    // 5-s windows: a 1-s window sees the flood's 50 ms ticks land on either side of its edges (±1 tick ≈ ±5 %)
+    const min5 = Math.min(...inner.slice(4).map((_, i) => inner.slice(i, i + 5).reduce((a, b) => a + b, 0) / 5));
     rows.push([`controllers scaled 2 → ${CONTROLLERS} (kubectl scale) until Ready`, `${scaleSeconds.toFixed(1)} s`, '—']);
     rows.push([
       `log lines written, ${CONTROLLERS} controllers × ${FLOOD_RATE}/s for ${windowSeconds.toFixed(1)} s (exact: LogStore written)`,
@@ -389,7 +393,7 @@ async function main(): Promise<void> {
     ]);
     rows.push([
       `log lines received by ${CONTROLLERS} followers (pods/log?follow=true over HTTPS)`,
-      `${got} lines = ${(got / windowSeconds).toFixed(0)} lines/s; lowest 1-s window ${minSec.toFixed(0)} lines/s; ${receivedAtOff} received by the end of the window, the rest within ${drainMs.toFixed(0)} ms`,
+      `${got} lines = ${(got / windowSeconds).toFixed(0)} lines/s; lowest 1-s window ${minSec.toFixed(0)} lines/s, lowest 5-s window ${min5.toFixed(0)} lines/s; ${receivedAtOff} received by the end of the window, the rest within ${drainMs.toFixed(0)} ms`,
       '≥ 20 000 lines/s for 60 s',
     ]);
     rows.push([

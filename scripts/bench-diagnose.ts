@@ -341,7 +341,10 @@ async function startScaleLab(): Promise<{ lab: Started; notes: string[]; cleanup
       } else if (/EMFILE/.test(msg) && !args.includes('--no-dataplane')) {
         args = [...args, '--no-dataplane'];
         notes.push(`${shown}; ran the scale cluster with --no-dataplane`);
-      } else throw e;
+      } else {
+        if (cleanup) rmSync(cleanup, { recursive: true, force: true });
+        throw e;
+      }
       console.error(`bench-diagnose: ${notes.at(-1)}`);
     }
   }
