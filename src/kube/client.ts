@@ -3,7 +3,7 @@
 // the reads are plain GETs through an undici Agent built from the same TLS material, so every request is counted,
 // timed and mapped to a typed error.
 import type { RequestOptions } from 'node:https';
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher, request } from 'undici';
 import pkg from '../../package.json' with { type: 'json' };
 import { type KubeOptions, type LoadedConfig, loadConfig } from './config.ts';
 import {
@@ -19,6 +19,19 @@ export interface RequestLog {
   ms: number;
   depth: number;
   error?: string;
+}
+
+export interface SendOptions {
+  query?: URLSearchParams | Record<string, string>;
+  /** Sent as JSON unless a string. */
+  body?: unknown;
+  /** Defaults to application/json when there is a body (patches name their own). */
+  contentType?: string;
+  signal?: AbortSignal;
+  /** A long-lived body (watch, followed logs): no request timeout, no body timeout. */
+  stream?: boolean;
+  /** The error a 404 means here (a type the server does not serve, …); NotFoundError otherwise. */
+  notFound?: () => KubeError | undefined;
 }
 
 export interface ClientStats {
@@ -115,14 +128,42 @@ export class KubeClient implements ClusterReader {
   }
 
   private async getJson(path: string, query: URLSearchParams | undefined, describe: () => { notFound: KubeError | undefined }): Promise<any> {
+    return this.send('GET', path, { query, notFound: () => describe().notFound });
+  }
+
+  /**
+   * One API request with a JSON answer: counted, timed and mapped to a typed error. Writes (POST, PATCH, DELETE)
+   * send `body` as JSON (or as `contentType`, for patches). The primitive the reads, watches, logs and helper-pod
+   * runs of `src/kube/` are built on.
+   */
+  async send(method: string, path: string, opts: SendOptions = {}): Promise<any> {
+    const { status, body, url } = await this.open(method, path, { ...opts, stream: false });
+    const text = await body.text();
+    if (status >= 200 && status < 300) {
+      if (!text) return undefined;
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new ServerError(`the server ${this.server} answered ${url} with something that is not JSON`, status);
+      }
+    }
+    throw this.errorFor(method, path, status, text, opts.notFound);
+  }
+
+  /**
+   * Opens a request whose body the caller reads as a stream (watch, `pods/log?follow=true`). Non-2xx answers are
+   * read and thrown as typed errors; a 2xx body has no body timeout (`stream`), and `signal` ends it.
+   */
+  async open(method: string, path: string, opts: SendOptions = {}): Promise<{ status: number; url: string; headers: Record<string, unknown>; body: Dispatcher.ResponseData['body'] }> {
     this.ready ??= this.prepare();
     await this.ready;
-    const url = `${this.server}${path}${query && [...query.keys()].length ? `?${query}` : ''}`;
+    const q = opts.query instanceof URLSearchParams ? opts.query : new URLSearchParams(opts.query ?? {});
+    const url = `${this.server}${path}${[...q.keys()].length ? `?${q}` : ''}`;
     const depth = this.completedDepth + 1;
     const start = performance.now();
     if (!this.firstStart) this.firstStart = start;
     this.stats.requests++;
-    const entry: RequestLog = { method: 'GET', url, ms: 0, depth };
+    const entry: RequestLog = { method, url, ms: 0, depth };
     const done = () => {
       entry.ms = Math.round(performance.now() - start);
       this.completedDepth = Math.max(this.completedDepth, depth);
@@ -131,46 +172,55 @@ export class KubeClient implements ClusterReader {
       this.log.push(entry);
       this.onRequest?.(entry);
     };
-    let status: number;
-    let text: string;
+    const headers: Record<string, string | string[]> = { ...this.headers };
+    let payload: string | undefined;
+    if (opts.body !== undefined) {
+      payload = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+      headers['content-type'] = opts.contentType ?? 'application/json';
+    }
+    const signals = [opts.signal, !opts.stream && this.timeoutMs ? AbortSignal.timeout(this.timeoutMs) : undefined].filter((x): x is AbortSignal => !!x);
+    let res: Dispatcher.ResponseData;
     try {
-      const res = await request(url, {
-        method: 'GET',
-        headers: this.headers,
+      res = await request(url, {
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body: payload,
         dispatcher: this.agent,
-        ...(this.timeoutMs ? { signal: AbortSignal.timeout(this.timeoutMs) } : {}),
+        ...(opts.stream ? { bodyTimeout: 0 } : {}),
+        ...(signals.length ? { signal: signals.length === 1 ? signals[0] : AbortSignal.any(signals) } : {}),
       });
-      status = res.statusCode;
-      text = await res.body.text();
     } catch (e) {
+      if (opts.signal?.aborted) {
+        done();
+        throw e;
+      }
       entry.error = describeNetworkError(e, this.server);
       done();
       throw new UnreachableError(entry.error);
     }
-    entry.status = status;
+    entry.status = res.statusCode;
     done();
-    if (status >= 200 && status < 300) {
-      try {
-        return JSON.parse(text);
-      } catch {
-        throw new ServerError(`the server ${this.server} answered ${url} with something that is not JSON`, status);
-      }
+    if (opts.stream && (res.statusCode < 200 || res.statusCode >= 300)) {
+      const text = await res.body.text().catch(() => '');
+      throw this.errorFor(method, path, res.statusCode, text, opts.notFound);
     }
+    return { status: res.statusCode, url, headers: res.headers, body: res.body };
+  }
+
+  private errorFor(method: string, path: string, status: number, text: string, notFound?: () => KubeError | undefined): KubeError {
     let message = '';
+    let reason = '';
     try {
       const s = JSON.parse(text);
       if (s && typeof s === 'object' && typeof s.message === 'string') message = s.message;
+      if (s && typeof s === 'object' && typeof s.reason === 'string') reason = s.reason;
     } catch {
       message = firstLine(text).slice(0, 200);
     }
-    if (status === 401) throw new UnauthorizedError(`the server ${this.server} rejected the credentials (401 Unauthorized)${message && message !== 'Unauthorized' ? `: ${message}` : ''}`);
-    if (status === 403) throw new ForbiddenError(message || `forbidden: GET ${path}`);
-    if (status === 404) {
-      const nf = describe().notFound;
-      if (nf) throw nf;
-      throw new NotFoundError(message || `not found: ${path}`);
-    }
-    throw new ServerError(`the server answered ${status} for GET ${path}${message ? `: ${message}` : ''}`, status);
+    if (status === 401) return new UnauthorizedError(`the server ${this.server} rejected the credentials (401 Unauthorized)${message && message !== 'Unauthorized' ? `: ${message}` : ''}`);
+    if (status === 403) return new ForbiddenError(message || `forbidden: ${method} ${path}`);
+    if (status === 404) return notFound?.() ?? new NotFoundError(message || `not found: ${path}`);
+    return new ServerError(`the server answered ${status}${reason ? ` ${reason}` : ''} for ${method} ${path}${message ? `: ${message}` : ''}`, status);
   }
 
   async get(type: ResourceType, name: string, namespace?: string): Promise<KObject | undefined> {
