@@ -17,6 +17,11 @@ export interface DiagnoseOptions {
   probe: ProbeOptions | false;
   /** Why probes are off, shown in the checks that needed them. */
   probeSkipped?: string;
+  /**
+   * With `probe: false`, check against these earlier probe results instead of marking probe checks unknown
+   * (the live session re-diagnoses on watch events without re-probing; added for issue 5).
+   */
+  reuseProbes?: Probes;
   context?: string;
   cluster?: string;
   now?: () => number;
@@ -37,7 +42,7 @@ export async function diagnose(reader: ClusterReader, o: DiagnoseOptions): Promi
     ...(o.allNamespaces ? { allNamespaces: true } : {}),
     ...(early ? { dnsAddresses: () => early.then((a) => a.flatMap((x) => x.addresses)) } : {}),
   });
-  let probes: Probes | undefined;
+  let probes: Probes | undefined = probeOpts ? undefined : o.reuseProbes;
   if (probeOpts) {
     const dns: DnsAnswer[] = early ? await early : [];
     const probed = new Set(dns.map((d) => d.name));
@@ -46,7 +51,7 @@ export async function diagnose(reader: ClusterReader, o: DiagnoseOptions): Promi
     probes = await probePaths(resolution.paths, dns, probeOpts);
   }
   const now = o.now?.() ?? Date.now();
-  const paths = resolution.paths.map((p) => checkPath(p, probes, { now, probeSkipped: o.probeSkipped ?? (probeOpts ? undefined : 'probes disabled') }));
+  const paths = resolution.paths.map((p) => checkPath(p, probes, { now, probeSkipped: o.probeSkipped ?? (probeOpts || probes ? undefined : 'probes disabled') }));
   const primary = primaryPath(paths);
   const layers = primary?.layers ?? [];
   return {
