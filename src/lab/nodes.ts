@@ -1,8 +1,13 @@
 // The two nodes a lab has when no scenario brings its own, in two zones as a small cloud cluster would.
 import type { KObject } from './types.ts';
 
-export function labNode(index: number, zone: string): KObject {
+/**
+ * Node `lab-worker-INDEX`: InternalIP 127.0.1.INDEX, podCIDR 127.1.INDEX.0/24, `maxPods` pods (110, the kubelet's
+ * default, unless given).
+ */
+export function labNode(index: number, zone: string, maxPods = 110): KObject {
   const name = `lab-worker-${index}`;
+  const pods = String(maxPods);
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -25,8 +30,8 @@ export function labNode(index: number, zone: string): KObject {
         { type: 'InternalIP', address: `127.0.1.${index}` },
         { type: 'Hostname', address: name },
       ],
-      capacity: { cpu: '4', memory: '16Gi', pods: '110', 'ephemeral-storage': '100Gi' },
-      allocatable: { cpu: '4', memory: '16Gi', pods: '110', 'ephemeral-storage': '100Gi' },
+      capacity: { cpu: '4', memory: '16Gi', pods, 'ephemeral-storage': '100Gi' },
+      allocatable: { cpu: '4', memory: '16Gi', pods, 'ephemeral-storage': '100Gi' },
       conditions: [
         { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
         { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
@@ -35,8 +40,8 @@ export function labNode(index: number, zone: string): KObject {
       ].map((c) => ({ ...c, lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') })),
       nodeInfo: {
         machineID: `lab${index}`.padEnd(32, '0'),
-        systemUUID: `00000000-0000-0000-0000-00000000000${index}`,
-        bootID: `00000000-0000-0000-0000-0000000000b${index}`,
+        systemUUID: `00000000-0000-0000-0000-${String(index).padStart(12, '0')}`,
+        bootID: `00000000-0000-0000-0000-b${String(index).padStart(11, '0')}`,
         kernelVersion: '6.1.0-lab',
         osImage: 'Debian GNU/Linux 12 (bookworm)',
         containerRuntimeVersion: 'containerd://1.7.24',

@@ -22,12 +22,24 @@ export function parseScale(spec: string): ScaleSpec {
     if (!m) throw new Error(`invalid --scale "${spec}" (expected services=N,pods=M,ingresses=K)`);
     out[m[1] as keyof ScaleSpec] = Number(m[2]);
   }
-  if (out.pods > 63_500) throw new Error('--scale: at most 63500 pods (the lab pod range is 127.1.0.0/16)');
+  if (out.pods > MAX_SCALE_PODS) throw new Error(`--scale: at most ${MAX_SCALE_PODS} pods (${MAX_SCALE_NODES} nodes of ${PODS_PER_NODE} pods: node IPs 127.0.1.3-254, pod CIDRs 127.1.3-254.0/24)`);
   out.namespaces ||= Math.max(1, Math.ceil(Math.max(out.services, 1) / 100));
   return out;
 }
 
-const PODS_PER_NODE = 250;
+/**
+ * Generated pods per node. Scale nodes take `maxPods: 250` (as large-node clusters configure the kubelet), so each
+ * keeps room for 30 more pods — and its /24 podCIDR 33 free addresses — for pods a scenario adds.
+ */
+const PODS_PER_NODE = 220;
+const SCALE_NODE_MAX_PODS = 250;
+/**
+ * Scale nodes are lab-worker-3 … (InternalIP 127.0.1.N, podCIDR 127.1.N.0/24): lab-worker-1 and -2 stay free for
+ * the nodes of the platform scenario (or the default nodes), so `--scale … --scenario X` loads both.
+ */
+const FIRST_SCALE_NODE = 3;
+const MAX_SCALE_NODES = 254 - FIRST_SCALE_NODE + 1;
+export const MAX_SCALE_PODS = MAX_SCALE_NODES * PODS_PER_NODE;
 const IMAGE = 'ghcr.io/netpath-lab/scale-app:1.0';
 const IMAGE_ID = flat('ghcr.io/netpath-lab/scale-app@sha256:' + '0'.repeat(64));
 /**
@@ -56,13 +68,15 @@ export function scaleObjects(s: ScaleSpec): KObject[] {
   const out: KObject[] = [];
   const nodeCount = Math.max(2, Math.ceil(s.pods / PODS_PER_NODE));
   const zones = ['lab-zone-a', 'lab-zone-b', 'lab-zone-c'];
-  for (let i = 1; i <= nodeCount; i++) out.push(labNode(i, zones[(i - 1) % zones.length]!));
+  // node n (1-based among the generated ones) is lab-worker-(n + FIRST_SCALE_NODE - 1)
+  const idx = (n: number) => n + FIRST_SCALE_NODE - 1;
+  for (let i = 1; i <= nodeCount; i++) out.push(labNode(idx(i), zones[(idx(i) - 1) % zones.length]!, SCALE_NODE_MAX_PODS));
   // one (flat) string per distinct value, as the same values read back from storage would share them
   const nsNames = Array.from({ length: s.namespaces }, (_, i) => `scale-${String(i).padStart(3, '0')}`);
   const ns = (i: number) => nsNames[i % s.namespaces]!;
   const apps = Array.from({ length: Math.max(s.services, 1) }, (_, i) => `app-${i}`);
-  const nodeNames = Array.from({ length: nodeCount + 1 }, (_, i) => flat(`lab-worker-${i}`));
-  const hostIPs = Array.from({ length: nodeCount + 1 }, (_, i) => `127.0.1.${i}`);
+  const nodeNames = Array.from({ length: nodeCount + 1 }, (_, i) => flat(`lab-worker-${idx(i)}`));
+  const hostIPs = Array.from({ length: nodeCount + 1 }, (_, i) => `127.0.1.${idx(i)}`);
   // status.hostIPs is the same list for every pod of a node
   const hostIPLists = hostIPs.map((ip) => [{ ip }]);
   for (let i = 0; i < s.namespaces; i++) out.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns(i) } });
@@ -87,7 +101,7 @@ export function scaleObjects(s: ScaleSpec): KObject[] {
   for (let p = 0; p < s.pods; p++) {
     const svc = p % svcCount;
     const node = Math.floor(p / PODS_PER_NODE) + 1;
-    const ip = flat(`127.1.${node}.${(p % PODS_PER_NODE) + 2}`);
+    const ip = flat(`127.1.${idx(node)}.${(p % PODS_PER_NODE) + 2}`);
     const name = flat(`app-${svc}-${p.toString(36).padStart(5, '0')}`);
     const started = startedAt(p);
     const hostIP = hostIPs[node]!;

@@ -3,12 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { eventually, kubectl, type LabProcess, startLab } from './harness.ts';
 
 const SCENARIOS = [
   'demo', 'selector-mismatch', 'wrong-backend', 'readiness-failing', 'wrong-targetport', 'missing-ingressclass',
   'missing-tls-secret', 'expired-cert', 'backend-https-no-protocol', 'httproute-unresolved-backend', 'stale-dns',
-  'etp-local-no-endpoints',
+  'etp-local-no-endpoints', 'slow-upstream', 'netpol-blocks-controller',
 ];
 
 let lab: LabProcess;
@@ -113,18 +116,48 @@ describe('data plane symptoms per scenario', () => {
     const cert = await servedCertificate('missing-tls-secret.netpath.test', nginxLB);
     expect(cert.subject.CN).toBe('Kubernetes Ingress Controller Fake Certificate');
     expect(cert.subject.O).toBe('Acme Co');
+    // the request itself (curl -k accepts the certificate) is served and logged
+    expect((await curl('missing-tls-secret.netpath.test', nginxLB)).code).toBe(200);
+    await eventually(async () => requestLine(await controllerLogs(), 'missing-tls-secret.netpath.test', 200));
   });
 
   it('expired-cert: the served certificate expired days ago', async () => {
     const cert = await servedCertificate('expired-cert.netpath.test', nginxLB);
     expect(cert.subjectaltname).toContain('DNS:expired-cert.netpath.test');
     expect(new Date(cert.valid_to).getTime()).toBeLessThan(Date.now() - 86400_000);
+    // a verifying client refuses it (curl exit 60: certificate problem), one that does not is served and logged
+    const caFile = join(mkdtempSync(join(tmpdir(), 'netpath-ca-')), 'ca.crt');
+    const caData = /certificate-authority-data: (\S+)/.exec(readFileSync(lab.ready.kubeconfig, 'utf8'))![1]!;
+    writeFileSync(caFile, Buffer.from(caData, 'base64'));
+    const strict = await execa('curl', ['-sS', '-o', '/dev/null', '-m', '10', '--cacert', caFile, '--resolve', `expired-cert.netpath.test:443:${nginxLB}`, 'https://expired-cert.netpath.test/'], { reject: false });
+    expect(strict.exitCode).toBe(60);
+    expect(strict.stderr).toMatch(/expired/i);
+    expect((await curl('expired-cert.netpath.test', nginxLB)).code).toBe(200);
+    await eventually(async () => requestLine(await controllerLogs(), 'expired-cert.netpath.test', 200));
   });
 
-  it('backend-https-no-protocol: 502 (ingress-nginx speaks HTTP to an HTTPS backend)', async () => {
+  it('backend-https-no-protocol: 502 (ingress-nginx speaks HTTP to an HTTPS backend, which answers a TLS alert)', async () => {
     expect((await curl('backend-https-no-protocol.netpath.test', nginxLB)).code).toBe(502);
-    expect(await controllerLogs()).toMatch(/\[error\] .*upstream.*host: "backend-https-no-protocol\.netpath\.test"/);
+    const logs = await controllerLogs();
+    expect(logs).toMatch(/\[error\] .*upstream sent no valid HTTP\/1\.0 header while reading response header from upstream, .*upstream: "http:\/\/127\.1\.\d+\.\d+:8443\/", host: "backend-https-no-protocol\.netpath\.test"/);
+    expect(requestLine(logs, 'backend-https-no-protocol.netpath.test', 502)).toMatch(/\[backend-https-no-protocol-web-443\] \[\] 127\.1\.\d+\.\d+:8443 0 [\d.]+ 502 /);
   });
+
+  it('slow-upstream: 504 after proxy-read-timeout (2 s) and nginx\'s "upstream timed out … while reading response header" line', async () => {
+    const t0 = Date.now();
+    expect((await curl('slow-upstream.netpath.test', nginxLB, { timeoutS: 15 })).code).toBe(504);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
+    const logs = await controllerLogs();
+    expect(logs).toMatch(/\[error\] .*upstream timed out \(110: Connection timed out\) while reading response header from upstream, .*host: "slow-upstream\.netpath\.test"/);
+    expect(requestLine(logs, 'slow-upstream.netpath.test', 504)).toBeTruthy();
+  }, 30_000);
+
+  it('netpol-blocks-controller: the controller\'s connections are dropped → 504 and "upstream timed out … while connecting to upstream"', async () => {
+    expect((await curl('netpol-blocks-controller.netpath.test', nginxLB, { timeoutS: 20 })).code).toBe(504);
+    const logs = await controllerLogs();
+    expect(logs).toMatch(/\[error\] .*upstream timed out \(110: Connection timed out\) while connecting to upstream, .*host: "netpol-blocks-controller\.netpath\.test"/);
+    expect(requestLine(logs, 'netpol-blocks-controller.netpath.test', 504)).toBeTruthy();
+  }, 40_000);
 
   it('httproute-unresolved-backend: Envoy answers 500 for the route whose backendRef is not permitted', async () => {
     expect((await curl('httproute-unresolved-backend.netpath.test', gatewayLB)).code).toBe(500);

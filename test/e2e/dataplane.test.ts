@@ -227,6 +227,71 @@ describe('data plane (end to end)', () => {
     }
   });
 
+  it('the cluster DNS Service (kube-dns 127.2.0.10:53, UDP and TCP) answers through kube-proxy from the CoreDNS pods', async () => {
+    await readyPods('kube-system', { 'k8s-app': 'kube-dns' }, 2);
+    const web = service('shop', 'web').spec.clusterIP;
+    const dig = async (...extra: string[]) =>
+      (await execa('dig', ['@127.2.0.10', '+short', '+time=2', '+tries=1', ...extra, 'web.shop.svc.cluster.local', 'A'], { reject: false })).stdout.trim();
+    const hasDig = (await execa('sh', ['-c', 'command -v dig'], { reject: false })).exitCode === 0;
+    if (hasDig) {
+      expect(await eventually(async () => (await dig()) === web)).toBe(true);
+      expect(await dig('+tcp')).toBe(web);
+    } else console.warn('dig is not installed: kube-dns checked with node:dns only');
+    const { Resolver } = await import('node:dns/promises');
+    const r = new Resolver({ timeout: 2000, tries: 1 });
+    r.setServers(['127.2.0.10']);
+    expect(await r.resolve4('web.shop.svc.cluster.local')).toEqual([web]);
+    const flows = core.kubeProxy.flows().filter((f) => f.protocol === 'UDP' && f.service === 'kube-system/kube-dns');
+    expect(flows.at(-1)).toMatchObject({ via: 'clusterIP', result: 'forwarded' });
+    const dnsPods = pods('kube-system', { 'k8s-app': 'kube-dns' }).map((p) => `${p.status.podIP}:53`);
+    expect(dnsPods).toContain(flows.at(-1)!.endpoint);
+  });
+
+  it('egress NetworkPolicy: a default-deny in ingress-nginx cuts the controller off its backends and DNS; allow rules restore them', async () => {
+    const ctrl = (await readyPods('ingress-nginx', { 'app.kubernetes.io/component': 'controller' }, 1))[0]!;
+    const web = (await readyPods('shop', { component: 'web' }, 1))[0]!;
+    const from = ctrl.status.podIP as string;
+    const npDef = lab.registry.type('networking.k8s.io', 'networkpolicies');
+    const { Resolver } = await import('node:dns/promises');
+    const resolve = async () => {
+      const r = new Resolver({ timeout: 800, tries: 1 });
+      r.setServers(['127.2.0.10']);
+      r.setLocalAddress(from);
+      try {
+        return await r.resolve4('web.shop.svc.cluster.local');
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code;
+      }
+    };
+    const put = (egress: any[]) => {
+      const cur = lab.store.get(npDef, 'ingress-nginx', 'egress-test');
+      const obj = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'egress-test', namespace: 'ingress-nginx' }, spec: { podSelector: {}, policyTypes: ['Egress'], egress } };
+      if (cur) lab.store.update(npDef, { ...obj, metadata: { ...obj.metadata, resourceVersion: cur.metadata.resourceVersion } });
+      else lab.store.create(npDef, obj);
+    };
+    try {
+      expect(await rawGet(web.status.podIP, 8080, { from })).toMatchObject({ kind: 'response', status: 200 });
+      expect(await resolve()).toEqual([service('shop', 'web').spec.clusterIP]);
+      put([]); // deny all egress
+      expect((await rawGet(web.status.podIP, 8080, { from, timeoutMs: 1500 })).kind).toBe('timeout');
+      expect(await resolve()).toBe('ETIMEOUT');
+      // the usual pair of rules: DNS to kube-dns, and the backends
+      put([
+        { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
+        { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } } }], ports: [{ protocol: 'TCP', port: 8080 }] },
+      ]);
+      expect(await resolve()).toEqual([service('shop', 'web').spec.clusterIP]);
+      expect(await rawGet(web.status.podIP, 8080, { from })).toMatchObject({ kind: 'response', status: 200 });
+      // not the API server (a destination that is not a pod: only ipBlock admits it)
+      expect((await rawGet('127.2.0.1', 443, { from, timeoutMs: 1000 })).kind).toBe('timeout');
+      expect(core.kubeProxy.flows().filter((f) => f.service === 'default/kubernetes' && f.client === from).at(-1)).toMatchObject({ result: 'dropped', reason: 'egress denied by NetworkPolicy' });
+    } finally {
+      const cur = lab.store.get(npDef, 'ingress-nginx', 'egress-test');
+      if (cur) lab.store.remove(npDef, 'ingress-nginx', 'egress-test');
+    }
+    expect(await rawGet(web.status.podIP, 8080, { from })).toMatchObject({ kind: 'response', status: 200 });
+  });
+
   it('the shop load balancer (ingress-nginx-controller) accepts on 127.0.10.x:80 and forwards to a controller pod IP:80', async () => {
     const ctrls = await readyPods('ingress-nginx', { 'app.kubernetes.io/component': 'controller' }, 2);
     const lbIP: string = await eventually(() => service('ingress-nginx', 'ingress-nginx-controller').status?.loadBalancer?.ingress?.[0]?.ip);

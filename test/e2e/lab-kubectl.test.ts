@@ -202,6 +202,43 @@ describe('create, apply, wait, describe, delete', () => {
   }, 90_000);
 });
 
+describe('kind: List manifests', () => {
+  it('kubectl splits a List client-side: apply, create --dry-run=server, get -o yaml | apply -f - and delete', async () => {
+    const list = [
+      'apiVersion: v1',
+      'kind: List',
+      'items:',
+      '- {apiVersion: v1, kind: Namespace, metadata: {name: e2e-list}}',
+      '- {apiVersion: v1, kind: ConfigMap, metadata: {name: a, namespace: e2e-list}, data: {x: "1"}}',
+      '- {apiVersion: v1, kind: Service, metadata: {name: s, namespace: e2e-list}, spec: {ports: [{port: 80}], selector: {app: s}}}',
+      '- {apiVersion: lab.netpath.dev/v1, kind: DNSRecord, metadata: {name: e2e-list}, spec: {name: list.e2e.test, type: A, values: [127.0.0.9]}}',
+      '- {apiVersion: gateway.networking.k8s.io/v1, kind: HTTPRoute, metadata: {name: h, namespace: e2e-list}, spec: {hostnames: [list.e2e.test]}}',
+      '',
+    ].join('\n');
+    const f = write('list.yaml', list);
+    const applied = await kubectl(lab, ['apply', '-f', f]);
+    expect(applied.stderr).toBe('');
+    expect(applied.stdout.trim().split('\n')).toEqual([
+      'namespace/e2e-list created',
+      'configmap/a created',
+      'service/s created',
+      'dnsrecord.lab.netpath.dev/e2e-list created',
+      'httproute.gateway.networking.k8s.io/h created',
+    ]);
+    const dry = await kubectl(lab, ['create', '--dry-run=server', '-f', f]);
+    expect(dry.stderr).toContain('Error from server (AlreadyExists)');
+    // what `kubectl get -o yaml` prints for several objects is a List too
+    const got = await kubectl(lab, ['get', 'cm/a', 'svc/s', '-n', 'e2e-list', '-o', 'yaml']);
+    expect(yaml.load(got.stdout)).toMatchObject({ apiVersion: 'v1', kind: 'List' });
+    const reapplied = await kubectl(lab, ['apply', '-f', write('list-back.yaml', got.stdout)]);
+    expect(reapplied.exitCode, reapplied.stderr).toBe(0);
+    expect(reapplied.stdout).toContain('configmap/a configured');
+    const deleted = await kubectl(lab, ['delete', '-f', f, '--timeout=30s']);
+    expect(deleted.exitCode, deleted.stderr).toBe(0);
+    expect(deleted.stdout).toContain('dnsrecord.lab.netpath.dev "e2e-list" deleted');
+  }, 60_000);
+});
+
 describe('helper pods, logs and run', () => {
   it('runs a netshoot helper to completion, with its output in the log and its exit code', async () => {
     const run = await kubectl(lab, ['run', 'probe-dig', '-n', 'shop', '--image=nicolaka/netshoot:v0.13', '--restart=Never', '--', 'dig', 'web.shop.svc.cluster.local']);

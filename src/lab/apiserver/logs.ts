@@ -1,10 +1,85 @@
 // GET pods/{name}/log: the kubelet's log endpoint as the apiserver proxies it, errors worded as the kubelet's.
+//
+// Slow followers. A `follow=true` reader that reads slower than the container writes does not make the lab
+// buffer without bound: once the response's socket buffer is full (res.write returns false), new lines wait in
+// a backlog of at most FOLLOW_BACKLOG_BYTES (10 MiB, the kubelet's default containerLogMaxSize); lines beyond it
+// are dropped and counted (`followStats.droppedLines`), as a real follower loses the lines of log files the
+// kubelet rotated away before it read them. The backlog is written when the socket drains; the follower then
+// carries on with the newest lines.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Store } from '../store/store.ts';
 import type { LogLine, LogStore } from '../runtime/logs.ts';
 import { badRequest } from '../store/errors.ts';
 import { boolParam, intParam } from './http.ts';
 import type { ApiServer, RequestInfo } from './server.ts';
+
+/** A follower's backlog bound: the kubelet rotates container logs at 10 MiB (containerLogMaxSize). */
+export const FOLLOW_BACKLOG_BYTES = 10 * 1024 * 1024;
+
+/** Lab-wide counters for follow streams (tests, diagnostics). */
+export const followStats = { droppedLines: 0, pausedStreams: 0 };
+
+/**
+ * Writes follow output to a response with backpressure: while the response is not draining, chunks queue up to
+ * `maxBacklog` bytes; beyond that they are dropped and counted. `dropped` is this stream's count.
+ */
+export class FollowWriter {
+  private backlog: string[] = [];
+  private backlogBytes = 0;
+  private waiting = false;
+  dropped = 0;
+
+  private readonly res: { write(chunk: string): boolean; once(ev: 'drain', fn: () => void): unknown; destroyed?: boolean; writableEnded?: boolean };
+  private readonly maxBacklog: number;
+
+  constructor(res: FollowWriter['res'], maxBacklog = FOLLOW_BACKLOG_BYTES) {
+    this.res = res;
+    this.maxBacklog = maxBacklog;
+  }
+
+  /** Queues or writes one chunk of `lines` lines. */
+  write(chunk: string, lines = 1): void {
+    if (this.res.destroyed || this.res.writableEnded) return;
+    if (this.waiting) {
+      const n = Buffer.byteLength(chunk);
+      if (this.backlogBytes + n > this.maxBacklog) {
+        this.dropped += lines;
+        followStats.droppedLines += lines;
+        return;
+      }
+      this.backlog.push(chunk);
+      this.backlogBytes += n;
+      return;
+    }
+    if (!this.res.write(chunk)) this.pause();
+  }
+
+  /** Bytes waiting for the socket to drain. */
+  get pending(): number {
+    return this.backlogBytes;
+  }
+
+  private pause(): void {
+    this.waiting = true;
+    followStats.pausedStreams++;
+    this.res.once('drain', () => {
+      followStats.pausedStreams--;
+      this.waiting = false;
+      const out = this.backlog.join('');
+      this.backlog = [];
+      this.backlogBytes = 0;
+      if (out && !this.res.destroyed && !this.res.writableEnded && !this.res.write(out)) this.pause();
+    });
+  }
+
+  /** The stream ends: returns what is still queued (to end the response with) and forgets it. */
+  close(): string {
+    const rest = this.backlog.join('');
+    this.backlog = [];
+    this.backlogBytes = 0;
+    return rest;
+  }
+}
 
 function rfc3339Nano(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
@@ -87,19 +162,27 @@ export function serveLogs(server: ApiServer, _req: IncomingMessage, res: ServerR
   }
   res.flushHeaders();
   server.streams.add(res);
+  const writer = new FollowWriter(res);
   const unfollow = log.follow((l) => {
     if (l === null) {
       finish();
       return;
     }
-    if (l.at >= since && !emit(format(l))) finish();
+    if (l.at < since) return;
+    const chunk = format(l);
+    if (limitBytes !== undefined) {
+      if (!emit(chunk)) finish();
+      return;
+    }
+    writer.write(chunk);
   });
   function finish() {
     unfollow();
+    const rest = writer.close();
     server.streams.delete(res);
     if (!done) {
       done = true;
-      res.end();
+      res.end(rest || undefined);
     }
   }
   res.on('close', finish);

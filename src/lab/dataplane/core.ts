@@ -10,16 +10,25 @@ import { type PodServers, podServers } from './pods.ts';
 import { createProber } from './prober.ts';
 import { type KubeProxy, kubeProxy } from './kubeproxy.ts';
 import { type LoadBalancers, loadBalancers } from './loadbalancer.ts';
+import { UdpConntrack, UdpListeners } from './udp.ts';
+import { dnsAnswerer, PRIMARY_RESOLVER_IP } from './dns.ts';
 
 /** What providers and other parts get from the data plane. */
 export interface DataPlaneServices {
+  /** The source pod's egress and the target pod's ingress NetworkPolicies both admit the connection. */
   policy: PolicyCheck;
+  /** Egress NetworkPolicy of the pod using sourceIP towards a destination that is not a pod (see policy.ts). */
+  egressAllowed?: (sourceIP: string, destIP: string, port: number, protocol: string) => boolean;
   connectFrom(podIP: string, host: string, port: number): net.Socket;
 }
 
 /** The core parts, started in this order; DataPlane.start adds DNS, providers and traffic around them. */
 export interface DataPlaneCore {
   listeners: ListenerManager;
+  /** UDP listeners (pod UDP ports, UDP Service ports, UDP load balancers). */
+  udp: UdpListeners;
+  /** UDP connection tracking (kube-proxy and load-balancer UDP flows). */
+  conntrack: UdpConntrack;
   blackhole: Blackhole;
   index: ClusterIndex;
   policy: PolicyEngine;
@@ -43,10 +52,21 @@ export function createCore(ctx: ControllerContext, opts: { providers: PodServerP
     const m = /^(.*):(\d+)$/.exec(hp);
     if (m) listeners.reserve(m[1]!, Number(m[2]));
   }
+  const udp = new UdpListeners({ log });
+  const conntrack = new UdpConntrack();
+  let primaryPort = 53;
+  for (const hp of opts.reserve ?? []) {
+    const m = /^(.*):(\d+)$/.exec(hp);
+    if (m) {
+      udp.reserve(m[1]!, Number(m[2]));
+      if (m[1] === PRIMARY_RESOLVER_IP) primaryPort = Number(m[2]);
+    }
+  }
   const blackhole = new Blackhole();
   const index = new ClusterIndex(ctx);
   const policy = createPolicyEngine(ctx, index);
-  const pods = podServers({ listeners, policy: policy.check, providers: opts.providers, blackhole, log });
+  const dns = dnsAnswerer(ctx, { name: 'primary', ip: PRIMARY_RESOLVER_IP, port: primaryPort });
+  const pods = podServers({ listeners, udp, dns, policy: policy.check, providers: opts.providers, blackhole, log });
   let apiServer: { host: string; port: number } | undefined;
   if (opts.server) {
     try {
@@ -56,12 +76,14 @@ export function createCore(ctx: ControllerContext, opts: { providers: PodServerP
       apiServer = undefined;
     }
   }
-  const kp = kubeProxy({ listeners, index, blackhole, apiServer, log });
-  const lbs = loadBalancers({ listeners, index, kubeProxy: kp, blackhole, log });
+  const kp = kubeProxy({ listeners, udp, conntrack, index, blackhole, apiServer, egress: policy.egressAllowed, log });
+  const lbs = loadBalancers({ listeners, udp, index, kubeProxy: kp, blackhole, log });
   const parts: Controller[] = [pods, kp, lbs];
   let unsubscribe: (() => void) | undefined;
   return {
     listeners,
+    udp,
+    conntrack,
     blackhole,
     index,
     policy,
@@ -81,7 +103,8 @@ export function createCore(ctx: ControllerContext, opts: { providers: PodServerP
       unsubscribe?.();
       for (const p of [...parts].reverse()) p.stop?.();
       blackhole.close();
-      await listeners.close();
+      conntrack.close();
+      await Promise.all([listeners.close(), udp.close()]);
     },
   };
 }

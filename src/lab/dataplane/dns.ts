@@ -141,6 +141,25 @@ export function respond(ctx: ControllerContext, who: ResolverIdentity, query: pa
   return enc({ ...base, flags: flags | packet.TRUNCATED_RESPONSE });
 }
 
+/**
+ * A DNS server for wire-format queries answered as resolver `who` answers them (the cluster DNS pods forward
+ * non-cluster names to the node's resolver, the lab's primary). Undefined: not a DNS query (dropped).
+ */
+export function dnsAnswerer(ctx: ControllerContext, who: ResolverIdentity): (query: Buffer, maxSize: number) => Buffer | undefined {
+  return (msg, maxSize) => {
+    let query: packet.Packet;
+    try {
+      query = packet.decode(msg);
+    } catch {
+      return undefined;
+    }
+    if (query.type !== 'query') return undefined;
+    const opt = (query.additionals ?? []).find((a) => a.type === 'OPT') as { udpPayloadSize?: number } | undefined;
+    const max = maxSize === Infinity ? Infinity : Math.max(512, Math.min(opt?.udpPayloadSize ?? 512, 4096));
+    return respond(ctx, who, query, max);
+  };
+}
+
 interface Bound {
   udp: dgram.Socket;
   tcp: net.Server;

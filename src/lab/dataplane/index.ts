@@ -95,6 +95,7 @@ export class DataPlane {
     const core = createCore(ctx, { providers, log, server: lab.server, reserve: resolvers });
     const services: DataPlaneServices = {
       policy: core.policy.check,
+      egressAllowed: core.policy.egressAllowed,
       connectFrom: (podIP, host, port) => connectFrom(podIP, host, port),
     };
     providers.push(ingressNginxProvider(ctx, services), envoyProxyProvider(ctx, services));
@@ -106,7 +107,7 @@ export class DataPlane {
     // Pod listeners first, then the Services and load balancers that follow them: a few queue rounds.
     for (let i = 0; i < 3; i++) {
       await new Promise((r) => setImmediate(r));
-      await core.listeners.settled();
+      await Promise.all([core.listeners.settled(), core.udp.settled()]);
     }
     if (opts.trafficRps && opts.trafficRps > 0) dp.traffic = startTraffic(ctx, opts.trafficRps);
     return dp;

@@ -1,4 +1,5 @@
-// kube-proxy in iptables mode, as real TCP listeners: every Service ClusterIP:port and every NodePort on every
+// kube-proxy in iptables mode, as real TCP listeners (and UDP sockets for UDP Service ports, forwarded per flow
+// through UdpConntrack — udp.ts): every Service ClusterIP:port and every NodePort on every
 // node IP (127.0.1.N:nodePort) accepts connections and splices them to an endpoint from the Service's
 // EndpointSlices, chosen at random (sessionAffinity ClientIP: sticky per client address).
 //
@@ -29,6 +30,7 @@ import type { KObject, StoreEvent } from '../types.ts';
 import { type Controller, type ControllerContext, keyOf, splitKey, WorkQueue } from '../controllers/runtime.ts';
 import { type Blackhole, CLUSTER_CIDR, connectFrom, inCidr, isLoopback, type ListenerManager, type ListenerSpec, plainIP, splice } from './net.ts';
 import type { ClusterIndex } from './policy.ts';
+import type { UdpConntrack, UdpListeners, UdpListenerSpec, UdpPeer } from './udp.ts';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** DROPped connections are held this long before the lab closes them. */
@@ -70,6 +72,8 @@ export interface Flow {
   port: number;
   via: Via;
   node?: string;
+  /** 'UDP' for datagram flows (TCP otherwise). */
+  protocol?: string;
   /** The endpoint dialled (ip:port), when one was. */
   endpoint?: string;
   /** The source address the endpoint sees ('' = the kernel's choice). */
@@ -138,8 +142,16 @@ function etpLocal(svc: KObject): boolean {
 
 export interface KubeProxyDeps {
   listeners: ListenerManager;
+  /** UDP Service ports are served only with these two. */
+  udp?: UdpListeners;
+  conntrack?: UdpConntrack;
   index: ClusterIndex;
   blackhole: Blackhole;
+  /**
+   * The egress NetworkPolicy check for endpoints that are not pods (the API server, addresses outside the
+   * cluster); pod endpoints check egress and ingress themselves when the connection arrives.
+   */
+  egress?: (sourceIP: string, destIP: string, port: number, protocol: string) => boolean;
   /** Where the `kubernetes` Service's endpoint really is (the lab API server). */
   apiServer?: { host: string; port: number };
   log?: (line: string) => void;
@@ -155,6 +167,8 @@ export interface KubeProxy extends Controller {
    * for in-cluster traffic to an external address.
    */
   forwardExternal(socket: net.Socket, key: string, port: PortState, node: string, via: Via): void;
+  /** forwardExternal for one datagram of a UDP flow to `vip` (the address:port the client sent it to). */
+  forwardExternalUdp(msg: Buffer, from: UdpPeer, reply: (buf: Buffer) => void, vip: string, key: string, port: PortState, node: string, via: Via): void;
   /** Recent connections (newest last), like `conntrack -L`. */
   flows(): Flow[];
 }
@@ -209,7 +223,8 @@ export function kubeProxy(deps: KubeProxyDeps): KubeProxy {
   }
 
   /** Whether dialling an endpoint can succeed: lab-managed addresses only when something listens there. */
-  function reachable(e: Endpoint): boolean {
+  function reachable(e: Endpoint, protocol = 'TCP'): boolean {
+    if (protocol === 'UDP') return inCidr(e.ip, CLUSTER_CIDR) || isNodeIP(e.ip) ? !!deps.udp?.isBound(e.ip, e.port) : true;
     if (`${e.ip}:${e.port}` === APISERVER_ENDPOINT) return true;
     if (inCidr(e.ip, CLUSTER_CIDR) || isNodeIP(e.ip)) return deps.listeners.isBound(e.ip, e.port) || deps.listeners.isReserved(e.ip, e.port);
     return true;
@@ -234,6 +249,7 @@ export function kubeProxy(deps: KubeProxyDeps): KubeProxy {
       states.delete(key);
       indexEndpoints(key, before, undefined);
       deps.listeners.release(`svc:${key}`);
+      deps.udp?.release(`svc:${key}`);
       return;
     }
     const slices = ctx.store.list(sliceDef, ns, { labelSelector: [{ key: SERVICE_NAME_LABEL, op: 'in', values: [name] }] });
@@ -255,13 +271,36 @@ export function kubeProxy(deps: KubeProxyDeps): KubeProxy {
     indexEndpoints(key, before, state);
 
     const wanted: ListenerSpec[] = [];
+    const udpWanted: UdpListenerSpec[] = [];
     const clusterIP: string | undefined = svc.spec?.clusterIP;
     const nodes = nodeIPs();
     for (const p of ports) {
+      if (p.protocol === 'UDP') {
+        // REJECT as for TCP: nothing bound → the kernel's ICMP port unreachable (ECONNREFUSED on a connected socket)
+        if (!usableEndpoints(p.endpoints).some((e) => reachable(e, 'UDP'))) continue;
+        if (clusterIP && clusterIP !== 'None' && isLoopback(clusterIP)) {
+          const vip = `${clusterIP}:${p.port}`;
+          udpWanted.push({ address: clusterIP, port: p.port, handler: (msg, from, reply) => onClusterIPUdp(msg, from, reply, vip, key, p.name) });
+        }
+        if (p.nodePort && (svcType(svc) === 'NodePort' || svcType(svc) === 'LoadBalancer')) {
+          for (const [node, ip] of nodes) {
+            const vip = `${ip}:${p.nodePort}`;
+            udpWanted.push({
+              address: ip,
+              port: p.nodePort,
+              handler: (msg, from, reply) => {
+                const cur = portOf(key, p.name, 'UDP');
+                if (cur) forwardExternalUdp(msg, from, reply, vip, key, cur, node, 'nodePort');
+              },
+            });
+          }
+        }
+        continue;
+      }
       if (p.protocol !== 'TCP') continue;
       const usable = usableEndpoints(p.endpoints);
       // REJECT: no endpoints (or every one refuses) → nothing listens → ECONNREFUSED.
-      const open = usable.some(reachable);
+      const open = usable.some((e) => reachable(e));
       if (!open) continue;
       if (clusterIP && clusterIP !== 'None' && isLoopback(clusterIP)) {
         wanted.push({ address: clusterIP, port: p.port, dropConnectionsOnClose: false, handler: (s) => onClusterIP(s, key, p.name) });
@@ -287,10 +326,82 @@ export function kubeProxy(deps: KubeProxyDeps): KubeProxy {
       }
     }
     deps.listeners.sync(`svc:${key}`, wanted);
+    deps.udp?.sync(`svc:${key}`, udpWanted);
+    // UDP flows pinned to an endpoint that is no longer usable are forgotten (conntrack entries flushed, as
+    // kube-proxy deletes stale UDP conntrack entries when an endpoint goes away).
+    if (deps.conntrack && before) {
+      const live = new Set<string>();
+      for (const p of ports) if (p.protocol === 'UDP') for (const e of usableEndpoints(p.endpoints)) live.add(`${e.ip}:${e.port}`);
+      const had = new Set<string>();
+      for (const p of before.ports) if (p.protocol === 'UDP') for (const e of p.endpoints) had.add(`${e.ip}:${e.port}`);
+      if (had.size) deps.conntrack.prune((ep) => had.has(ep) && !live.has(ep));
+    }
   }
 
-  function portOf(key: string, portName: string): PortState | undefined {
-    return states.get(key)?.ports.find((p) => p.name === portName);
+  function portOf(key: string, portName: string, protocol = 'TCP'): PortState | undefined {
+    return states.get(key)?.ports.find((p) => p.name === portName && p.protocol === protocol);
+  }
+
+  /** DNAT of one datagram to `ep`, through the flow's conntrack entry (sticky for the flow's life). */
+  function dialUdp(msg: Buffer, from: UdpPeer, reply: (buf: Buffer) => void, vip: string, ep: Endpoint, source: string, f: Omit<Flow, 'at' | 'result' | 'endpoint' | 'source'>): void {
+    if (!deps.conntrack) return;
+    if (!isLoopback(ep.ip)) {
+      record({ ...f, protocol: 'UDP', endpoint: `${ep.ip}:${ep.port}`, result: 'dropped', reason: 'endpoint outside the lab (not dialled)' });
+      return;
+    }
+    const endpoint = `${ep.ip}:${ep.port}`;
+    if (!inCidr(ep.ip, CLUSTER_CIDR) && deps.egress && !deps.egress(f.client, ep.ip, ep.port, 'UDP')) {
+      record({ ...f, protocol: 'UDP', endpoint, result: 'dropped', reason: 'egress denied by NetworkPolicy' });
+      return;
+    }
+    if (deps.conntrack.endpointOf(from, vip) !== endpoint) record({ ...f, protocol: 'UDP', endpoint, source, result: 'forwarded' });
+    deps.conntrack.forward(msg, from, vip, endpoint, source, reply);
+  }
+
+  /** An existing flow keeps its endpoint while that endpoint is still usable. */
+  function pickUdp(key: string, p: PortState, eps: Endpoint[], from: UdpPeer, vip: string): Endpoint {
+    const cur = deps.conntrack?.endpointOf(from, vip);
+    const same = cur ? eps.find((e) => `${e.ip}:${e.port}` === cur) : undefined;
+    return same ?? pick(key, p, eps, from.address);
+  }
+
+  function onClusterIPUdp(msg: Buffer, from: UdpPeer, reply: (buf: Buffer) => void, vip: string, key: string, portName: string): void {
+    const p = portOf(key, portName, 'UDP');
+    const client = from.address;
+    const base = { client, service: key, port: p?.port ?? 0, via: 'clusterIP' as const, protocol: 'UDP' };
+    if (!p) return record({ ...base, result: 'rejected', reason: 'no such service port' });
+    const svc = states.get(key)!.svc;
+    let eps = usableEndpoints(p.endpoints);
+    if (!eps.length) return record({ ...base, result: 'rejected', reason: 'has no endpoints' });
+    if (svc.spec?.internalTrafficPolicy === 'Local') {
+      const node = deps.index.nodeOfSource(client);
+      eps = node ? usableEndpoints(p.endpoints, (e) => e.nodeName === node) : [];
+      if (!eps.length) return record({ ...base, node, result: 'dropped', reason: 'has no local endpoints' });
+    }
+    const ep = pickUdp(key, p, eps, from, vip);
+    let source = isLoopback(client) ? client : '';
+    if (client === ep.ip) source = (ep.nodeName && deps.index.nodeIP(ep.nodeName)) || '';
+    dialUdp(msg, from, reply, vip, ep, source, base);
+  }
+
+  function forwardExternalUdp(msg: Buffer, from: UdpPeer, reply: (buf: Buffer) => void, vip: string, key: string, p: PortState, node: string, via: Via): void {
+    const client = from.address;
+    const base = { client, service: key, port: p.port, via, node, protocol: 'UDP' };
+    const state = states.get(key);
+    if (!state) return record({ ...base, result: 'rejected', reason: 'no such service' });
+    const all = usableEndpoints(p.endpoints);
+    if (!all.length) return record({ ...base, result: 'rejected', reason: 'has no endpoints' });
+    const nodeIP = deps.index.nodeIP(node) ?? '';
+    if (etpLocal(state.svc)) {
+      const inCluster = inCidr(client, CLUSTER_CIDR) || client === nodeIP;
+      const eps = inCluster ? all : usableEndpoints(p.endpoints, (e) => e.nodeName === node);
+      if (!eps.length) return record({ ...base, result: 'dropped', reason: 'has no local endpoints' });
+      const ep = pickUdp(key, p, eps, from, vip);
+      const source = client === ep.ip ? nodeIP : isLoopback(client) ? client : '';
+      return dialUdp(msg, from, reply, vip, ep, source, base);
+    }
+    const ep = pickUdp(key, p, all, from, vip);
+    dialUdp(msg, from, reply, vip, ep, nodeIP, base); // masqueraded to the receiving node's IP
   }
 
   function pick(key: string, p: PortState, eps: Endpoint[], client: string): Endpoint {
@@ -337,6 +448,9 @@ export function kubeProxy(deps: KubeProxyDeps): KubeProxy {
     if (`${ep.ip}:${ep.port}` === APISERVER_ENDPOINT && deps.apiServer) {
       host = deps.apiServer.host;
       port = deps.apiServer.port;
+    }
+    if (!inCidr(ep.ip, CLUSTER_CIDR) && deps.egress && !deps.egress(f.client, ep.ip, ep.port, 'TCP')) {
+      return drop(socket, { ...f, endpoint: `${ep.ip}:${ep.port}`, reason: 'egress denied by NetworkPolicy' });
     }
     if (!isLoopback(host)) return drop(socket, { ...f, endpoint: `${ep.ip}:${ep.port}`, reason: 'endpoint outside the lab (not dialled)' });
     record({ ...f, endpoint: `${ep.ip}:${ep.port}`, source, result: 'forwarded' });
@@ -407,10 +521,16 @@ export function kubeProxy(deps: KubeProxyDeps): KubeProxy {
       ctx = c;
       svcDef = c.type('', 'services');
       sliceDef = c.type('discovery.k8s.io', 'endpointslices');
-      unsubscribeListeners = deps.listeners.onChange((address) => {
+      const onListener = (address: string) => {
         const keys = byEndpointIP.get(address);
         if (keys) for (const k of keys) queue.add(k);
-      });
+      };
+      const offTcp = deps.listeners.onChange(onListener);
+      const offUdp = deps.udp?.onChange(onListener);
+      unsubscribeListeners = () => {
+        offTcp();
+        offUdp?.();
+      };
       enqueueAll();
     },
     onEvent(ev: StoreEvent, def: ResourceDef) {
@@ -427,13 +547,17 @@ export function kubeProxy(deps: KubeProxyDeps): KubeProxy {
     stop() {
       queue.stop();
       unsubscribeListeners?.();
-      for (const key of states.keys()) deps.listeners.release(`svc:${key}`);
+      for (const key of states.keys()) {
+        deps.listeners.release(`svc:${key}`);
+        deps.udp?.release(`svc:${key}`);
+      }
       states.clear();
       health.close();
     },
     service: (key) => states.get(key),
     localReadyEndpoints: (key, node) => localReadyEndpoints(states.get(key), node),
     forwardExternal,
+    forwardExternalUdp,
     flows: () => flowLog.slice(-FLOW_MAX),
   };
 }

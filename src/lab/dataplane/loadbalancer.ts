@@ -17,7 +17,9 @@
 //   traffic to the load-balancer IP on their own node (ipMode VIP) and sends it to any endpoint, as the KUBE-EXT
 //   chain does; source ranges still apply.
 // A Service without NodePorts (allocateLoadBalancerNodePorts: false) is forwarded the same way, as an IP-target
-// load balancer would.
+// load balancer would. UDP ports listen on the address too and forward each datagram through kube-proxy's UDP
+// path (conntrack, kubeproxy.ts); a flow stays on the target node it started on while that node is healthy, and
+// datagrams that would be held (no healthy target, outside the source ranges) are dropped.
 import type * as net from 'node:net';
 import type { ResourceDef } from '../resources.ts';
 import type { KObject, StoreEvent } from '../types.ts';
@@ -25,6 +27,7 @@ import { type Controller, type ControllerContext, keyOf, splitKey, WorkQueue } f
 import { type Blackhole, CLUSTER_CIDR, inCidr, isLoopback, type ListenerManager, type ListenerSpec, plainIP } from './net.ts';
 import type { ClusterIndex } from './policy.ts';
 import type { KubeProxy } from './kubeproxy.ts';
+import type { UdpListeners, UdpListenerSpec, UdpPeer } from './udp.ts';
 
 export const ANN_LB_NODES = 'lab.netpath.dev/lb-nodes';
 export const ANN_LB_UNHEALTHY = 'lab.netpath.dev/lb-unhealthy';
@@ -67,6 +70,8 @@ export function sourceAllowed(svc: KObject, client: string): boolean {
 
 export interface LoadBalancerDeps {
   listeners: ListenerManager;
+  /** UDP ports of LoadBalancer Services are served only with it. */
+  udp?: UdpListeners;
   index: ClusterIndex;
   kubeProxy: KubeProxy;
   blackhole: Blackhole;
@@ -83,6 +88,7 @@ export function loadBalancers(deps: LoadBalancerDeps): LoadBalancers {
   let svcDef: ResourceDef;
   let nodeDef: ResourceDef;
   const served = new Set<string>();
+  const flowTargets = new Map<string, string>();
   const log = deps.log ?? ((l: string) => console.error(`lab: data plane: ${l}`));
   const queue = new WorkQueue(
     (k) => reconcile(k),
@@ -97,16 +103,42 @@ export function loadBalancers(deps: LoadBalancerDeps): LoadBalancers {
         ? (svc.status?.loadBalancer?.ingress ?? []).map((i: any) => i?.ip).filter((ip: unknown): ip is string => typeof ip === 'string' && isLoopback(ip))
         : [];
     const wanted: ListenerSpec[] = [];
+    const udpWanted: UdpListenerSpec[] = [];
     for (const ip of ips) {
       for (const p of svc!.spec?.ports ?? []) {
+        if (p?.protocol === 'UDP' && Number.isInteger(p?.port)) {
+          const portName: string = p.name ?? '';
+          const vip = `${ip}:${p.port}`;
+          udpWanted.push({ address: ip, port: p.port, handler: (msg, from, reply) => datagram(msg, from, reply, vip, key, portName) });
+          continue;
+        }
         if ((p?.protocol ?? 'TCP') !== 'TCP' || !Number.isInteger(p?.port)) continue;
         const portName: string = p.name ?? '';
         wanted.push({ address: ip, port: p.port, dropConnectionsOnClose: false, handler: (s) => accepted(s, key, portName) });
       }
     }
-    if (wanted.length) served.add(key);
+    if (wanted.length || udpWanted.length) served.add(key);
     else served.delete(key);
     deps.listeners.sync(`lb:${key}`, wanted);
+    deps.udp?.sync(`lb:${key}`, udpWanted);
+  }
+
+  /** One datagram to a UDP load balancer: the same decisions as for a TCP connection; dropped ones get no answer. */
+  function datagram(msg: Buffer, from: UdpPeer, reply: (buf: Buffer) => void, vip: string, key: string, portName: string): void {
+    const client = from.address;
+    const state = deps.kubeProxy.service(key);
+    const p = state?.ports.find((x) => x.name === portName && x.protocol === 'UDP');
+    if (!state || !p || !sourceAllowed(state.svc, client)) return;
+    const clientNode = inCidr(client, CLUSTER_CIDR) || deps.index.nodeNameByIPAddress(client) ? deps.index.nodeOfSource(client) : undefined;
+    if (clientNode) return deps.kubeProxy.forwardExternalUdp(msg, from, reply, vip, key, p, clientNode, 'loadBalancer');
+    const healthy = targets(key).filter((t) => t.healthy);
+    if (!healthy.length) return;
+    // a flow stays on its target node (the load balancer's own flow table), as long as that node is healthy
+    const flowNode = flowTargets.get(`${client}:${from.port}>${vip}`);
+    const t = (flowNode && healthy.find((h) => h.node === flowNode)) || healthy[Math.floor(Math.random() * healthy.length)]!;
+    flowTargets.set(`${client}:${from.port}>${vip}`, t.node);
+    if (flowTargets.size > 10_000) flowTargets.clear();
+    deps.kubeProxy.forwardExternalUdp(msg, from, reply, vip, key, p, t.node, 'loadBalancer');
   }
 
   function targets(key: string): LbTarget[] {
@@ -165,7 +197,10 @@ export function loadBalancers(deps: LoadBalancerDeps): LoadBalancers {
     },
     stop() {
       queue.stop();
-      for (const key of served) deps.listeners.release(`lb:${key}`);
+      for (const key of served) {
+        deps.listeners.release(`lb:${key}`);
+        deps.udp?.release(`lb:${key}`);
+      }
       served.clear();
     },
     targets,

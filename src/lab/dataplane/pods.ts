@@ -15,7 +15,11 @@
 //                           all (a real ECONNREFUSED); for a narrower prefix the request is read and the
 //                           connection reset without an answer (a listener cannot refuse per path)
 // - `lab.netpath.dev/tls: "true"`: the servers speak TLS (certificate issued by the lab CA for the pod's name,
-//   `<pod>.<namespace>.pod`, and its IP) instead of plain HTTP.
+//   `<pod>.<namespace>.pod`, and its IP) instead of plain HTTP. A connection whose first bytes are not a TLS
+//   handshake record (plain HTTP to the HTTPS port) gets a fatal TLS alert record and is closed (TLS_ALERT_RECORD).
+//
+// UDP containerPorts listen too (udp.ts): a cluster DNS container (isDnsServer) answers DNS on its DNS ports,
+// over UDP and TCP; other UDP ports answer each datagram with `<pod name>\n`. NetworkPolicy applies per datagram.
 //
 // Pods claimed by a PodServerProvider (ingress controllers, gateway proxies) get the same listeners but every
 // admitted connection goes to the provider as a raw socket. hostNetwork pods are skipped (their ports would sit
@@ -34,11 +38,22 @@ import { issue } from '../pki.ts';
 import { type Controller, type ControllerContext, keyOf, splitKey, WorkQueue } from '../controllers/runtime.ts';
 import type { PodServerProvider, PolicyCheck } from './types.ts';
 import { type Blackhole, type ListenerManager, type ListenerSpec, plainIP } from './net.ts';
+import type { UdpListenerSpec, UdpListeners, UdpPeer } from './udp.ts';
+
+/** What a DNS server answers: the response to one wire-format query (`maxSize` bounds UDP answers). */
+export type DnsAnswerer = (query: Buffer, maxSize: number) => Buffer | undefined;
 
 export const ANN_RESPONSES = 'lab.netpath.dev/responses';
 export const ANN_TLS = 'lab.netpath.dev/tls';
 /** How long a connection dropped by NetworkPolicy is held before the lab closes it. */
 export const POLICY_DROP_MS = 120_000;
+/**
+ * A TLS server's answer to bytes that are not a TLS record (plain HTTP on an HTTPS port): a fatal alert record
+ * (TLS 1.2 framing, alert protocol_version), as rustls-, GnuTLS- and JSSE-based servers send. (OpenSSL servers
+ * close without an alert; Go's and nginx's answer an HTTP 400 — the lab models the alert, the case behind
+ * ingress-nginx's "upstream sent no valid HTTP/1.0 header".)
+ */
+export const TLS_ALERT_RECORD = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]);
 
 // ─── lab.netpath.dev/responses ──────────────────────────────────────────────────────────────────────────
 
@@ -132,6 +147,43 @@ export function servedPorts(pod: KObject): ServedPort[] {
   return out;
 }
 
+/** The UDP containerPorts of the pod's running containers (and running init sidecars), first declaration wins. */
+export function servedUdpPorts(pod: KObject): ServedPort[] {
+  const out: ServedPort[] = [];
+  const seen = new Set<number>();
+  const add = (c: any, statuses: any[] | undefined) => {
+    if (!c?.name || !running(statuses, c.name)) return;
+    for (const p of c.ports ?? []) {
+      const n = Number(p?.containerPort);
+      if (p?.protocol !== 'UDP' || !Number.isInteger(n) || n < 1 || n > 65535 || seen.has(n)) continue;
+      seen.add(n);
+      out.push({ port: n, container: c.name });
+    }
+  };
+  for (const c of pod.spec?.initContainers ?? []) if (c?.restartPolicy === 'Always') add(c, pod.status?.initContainerStatuses);
+  for (const c of pod.spec?.containers ?? []) add(c, pod.status?.containerStatuses);
+  return out;
+}
+
+/**
+ * Whether a container is a cluster DNS server (CoreDNS or kube-dns' dnsmasq), recognised as a person would: by
+ * its image. Its DNS ports answer DNS (UDP and TCP) from the lab's records, as CoreDNS does (cluster names from
+ * the API, other names forwarded to the node's resolver, here the lab's primary resolver).
+ */
+export function isDnsServer(container: any): boolean {
+  const image = String(container?.image ?? '');
+  return /(^|\/)(coredns|k8s-dns-dnsmasq-nanny|k8s-dns-kube-dns)(:|@|$)/.test(image);
+}
+
+function dnsContainerPorts(pod: KObject): Set<number> {
+  const out = new Set<number>();
+  for (const c of pod.spec?.containers ?? []) {
+    if (!isDnsServer(c)) continue;
+    for (const p of c.ports ?? []) if (p?.protocol === 'UDP' || p?.name === 'dns-tcp' || Number(p?.containerPort) === 53) out.add(Number(p.containerPort));
+  }
+  return out;
+}
+
 // ─── the controller ─────────────────────────────────────────────────────────────────────────────────────
 
 interface PodState {
@@ -158,6 +210,10 @@ interface ConnInfo {
 
 export interface PodServersDeps {
   listeners: ListenerManager;
+  /** UDP listeners for UDP containerPorts (none bound without it). */
+  udp?: UdpListeners;
+  /** Answers one DNS query (a cluster DNS pod's ports); without it DNS pods answer like any other pod. */
+  dns?: DnsAnswerer;
   policy: PolicyCheck;
   providers: PodServerProvider[];
   blackhole: Blackhole;
@@ -205,6 +261,7 @@ export function podServers(deps: PodServersDeps): PodServers {
         if (byIP.get(prev.ip) === key) byIP.delete(prev.ip);
       }
       deps.listeners.release(owner(key));
+      deps.udp?.release(owner(key));
       return;
     }
     const rules = parseResponses(pod.metadata.annotations?.[ANN_RESPONSES]);
@@ -242,6 +299,30 @@ export function podServers(deps: PodServersDeps): PodServers {
       handler: (socket) => accepted(st, p, socket),
     }));
     deps.listeners.sync(owner(key), wanted);
+    if (deps.udp) {
+      const udpPorts = refusesEverything(rules) ? [] : servedUdpPorts(pod);
+      const dnsPorts = dnsContainerPorts(pod);
+      const udpWanted: UdpListenerSpec[] = udpPorts.map((p) => ({
+        address: ip!,
+        port: p.port,
+        handler: (msg, from, reply) => datagram(st, p, dnsPorts.has(p.port), msg, from, reply),
+      }));
+      deps.udp.sync(owner(key), udpWanted);
+    }
+  }
+
+  /**
+   * One datagram to a pod's UDP port: NetworkPolicy first (denied: dropped, no answer), then DNS for a cluster
+   * DNS server's ports, else the pod's name (`<pod>\n`), as its TCP server answers.
+   */
+  function datagram(st: PodState, p: ServedPort, dns: boolean, msg: Buffer, from: UdpPeer, reply: (buf: Buffer) => void): void {
+    if (!deps.policy(st.pod, p.port, 'UDP', from.address)) return;
+    if (dns && deps.dns) {
+      const out = deps.dns(msg, 512);
+      if (out) reply(out);
+      return;
+    }
+    reply(Buffer.from(`${st.pod.metadata.name}\n`));
   }
 
   function safeClaims(p: PodServerProvider, pod: KObject): boolean {
@@ -281,6 +362,10 @@ export function podServers(deps: PodServersDeps): PodServers {
       deps.blackhole.hold(socket, POLICY_DROP_MS);
       return;
     }
+    if (!st.provider && deps.dns && dnsContainerPorts(pod).has(p.port)) {
+      serveDnsOverTcp(socket, deps.dns);
+      return;
+    }
     if (st.provider) {
       try {
         st.provider.connection(pod, p.port, socket);
@@ -292,6 +377,20 @@ export function podServers(deps: PodServersDeps): PodServers {
     }
     const info: ConnInfo = { state: st, port: p.port, container: p.container, raw: socket };
     if (st.tls && st.tlsContext) {
+      // Peek at the first bytes: a TLS ClientHello (a handshake record, 0x16) goes to the TLS server; anything
+      // else (plain HTTP sent to the HTTPS port) gets what a TLS server answers a record it cannot parse: a fatal
+      // alert record, then the connection closes. A plain-HTTP client (ingress-nginx without backend-protocol
+      // HTTPS) reads those 7 bytes as a response that is not HTTP.
+      socket.once('data', (chunk: Buffer) => {
+        socket.pause();
+        if (chunk[0] !== 0x16) {
+          socket.end(TLS_ALERT_RECORD);
+          return;
+        }
+        socket.unshift(chunk);
+        if (st.tlsReady) wrap(st.tlsReady);
+        else st.tlsContext!.then(wrap);
+      });
       const wrap = (secureContext: tls.SecureContext | undefined) => {
         if (socket.destroyed) return;
         if (!secureContext) return socket.destroy();
@@ -300,11 +399,6 @@ export function podServers(deps: PodServersDeps): PodServers {
         (t as any)[CONN] = info;
         server.emit('connection', t);
       };
-      if (st.tlsReady) wrap(st.tlsReady);
-      else {
-        socket.pause();
-        st.tlsContext.then(wrap);
-      }
       return;
     }
     (socket as any)[CONN] = info;
@@ -378,7 +472,10 @@ export function podServers(deps: PodServersDeps): PodServers {
     },
     stop() {
       queue.stop();
-      for (const key of pods.keys()) deps.listeners.release(owner(key));
+      for (const key of pods.keys()) {
+        deps.listeners.release(owner(key));
+        deps.udp?.release(owner(key));
+      }
       pods.clear();
       byIP.clear();
       server.close();
@@ -388,4 +485,27 @@ export function podServers(deps: PodServersDeps): PodServers {
       return key ? pods.get(key)?.pod : undefined;
     },
   };
+}
+
+/** DNS over TCP (two-byte length framing, several queries per connection) on an accepted socket. */
+export function serveDnsOverTcp(sock: net.Socket, answer: DnsAnswerer): void {
+  sock.setTimeout(10_000, () => sock.destroy());
+  let buf = Buffer.alloc(0);
+  sock.on('data', (chunk: Buffer) => {
+    buf = Buffer.concat([buf, chunk]);
+    while (buf.length >= 2) {
+      const len = buf.readUInt16BE(0);
+      if (buf.length < 2 + len) break;
+      const msg = buf.subarray(2, 2 + len);
+      buf = buf.subarray(2 + len);
+      const out = answer(msg, Infinity);
+      if (!out) {
+        sock.destroy();
+        return;
+      }
+      const head = Buffer.alloc(2);
+      head.writeUInt16BE(out.length);
+      sock.write(Buffer.concat([head, out]));
+    }
+  });
 }

@@ -16,7 +16,13 @@
 // - The pod's own node IP is always admitted: real kubelets probe from the node and most CNIs exempt host-to-
 //   local-pod traffic from policy, so probes pass while other sources are dropped.
 // - hostNetwork pods are not subject to NetworkPolicy.
-// - Egress policies are not enforced (ingress only), as the lab's issue scopes it.
+// - Egress, the same way from the other end: a pod is isolated for egress when a policy selecting it has "Egress"
+//   in policyTypes; its connections (and UDP datagrams) are then allowed only when some egress rule matches the
+//   destination (`to`: podSelector / namespaceSelector / ipBlock, against the destination as it is after kube-
+//   proxy's DNAT — an endpoint pod, or the API server's address for the `kubernetes` Service) and the port (named
+//   ports resolved on the destination pod). DNS is no exception: a pod isolated for egress needs a rule admitting
+//   UDP (and TCP) 53 to the cluster DNS pods, as in real clusters. A connection passes only when the source's
+//   egress and the destination's ingress both admit it; a denied one is dropped (clients time out).
 import type { ResourceDef } from '../resources.ts';
 import type { KObject, StoreEvent } from '../types.ts';
 import { fromLabelSelectorObject, matchesLabels } from '../store/selectors.ts';
@@ -150,6 +156,57 @@ export function evaluateIngress(input: IngressInput): IngressDecision {
   return { allowed: false, isolated: true, policies: isolating.map(nameOf), reason: `no ingress rule of ${isolating.map(nameOf).join(', ')} admits ${src}:${protocol}/${input.port}` };
 }
 
+export interface EgressInput {
+  /** The pod the connection comes from. */
+  source: KObject;
+  /** The destination after DNAT (ip, and the pod using it when it is a pod). */
+  dest: PolicySource;
+  port: number;
+  protocol?: string;
+  /** The NetworkPolicies of the source's namespace (others are ignored). */
+  policies: KObject[];
+  namespaceLabels(ns: string): Record<string, string> | undefined;
+}
+
+export function isolatesEgress(np: KObject, pod: KObject): boolean {
+  return policyTypesOf(np).includes('Egress') && selectsPod(np, pod);
+}
+
+function egressPortMatches(rulePort: any, dest: PolicySource, port: number, protocol: string): boolean {
+  if (!rulePort || typeof rulePort !== 'object') return false;
+  if ((rulePort.protocol ?? 'TCP') !== protocol) return false;
+  const p = rulePort.port;
+  if (p === undefined || p === null || p === '') return true;
+  if (typeof p === 'number' || /^\d+$/.test(String(p))) {
+    const n = Number(p);
+    const end = rulePort.endPort;
+    if (Number.isInteger(end) && end >= n) return port >= n && port <= end;
+    return port === n;
+  }
+  return !!dest.pod && namedPortNumbers(dest.pod, String(p), protocol).includes(port);
+}
+
+/** Decides one outgoing connection of a pod. Pure. */
+export function evaluateEgress(input: EgressInput): IngressDecision {
+  const protocol = input.protocol ?? 'TCP';
+  const src = input.source;
+  if (src.spec?.hostNetwork) return { allowed: true, isolated: false, policies: [], reason: 'hostNetwork pods are not subject to NetworkPolicy' };
+  const isolating = input.policies.filter((np) => isolatesEgress(np, src));
+  if (!isolating.length) return { allowed: true, isolated: false, policies: [], reason: 'no NetworkPolicy selects the pod for egress' };
+  const dest = { ...input.dest, ip: plainIP(input.dest.ip) };
+  for (const np of isolating) {
+    const rules: any[] = Array.isArray(np.spec?.egress) ? np.spec.egress : [];
+    for (const rule of rules) {
+      const ports: any[] | undefined = rule?.ports;
+      if (Array.isArray(ports) && ports.length && !ports.some((rp) => egressPortMatches(rp, dest, input.port, protocol))) continue;
+      const to: any[] | undefined = rule?.to;
+      if (Array.isArray(to) && to.length && !to.some((peer) => peerMatches(peer, np, dest, input.namespaceLabels))) continue;
+      return { allowed: true, isolated: true, policies: [nameOf(np)], reason: `egress allowed by NetworkPolicy ${nameOf(np)}` };
+    }
+  }
+  return { allowed: false, isolated: true, policies: isolating.map(nameOf), reason: `no egress rule of ${isolating.map(nameOf).join(', ')} admits ${dest.ip}:${protocol}/${input.port}` };
+}
+
 // ─── the cluster index ──────────────────────────────────────────────────────────────────────────────────
 
 function isTerminal(pod: KObject): boolean {
@@ -278,7 +335,15 @@ export class ClusterIndex {
 // ─── the check the listeners call ───────────────────────────────────────────────────────────────────────
 
 export interface PolicyEngine {
+  /** The source's egress and the target's ingress both admit the connection. */
   check: PolicyCheck;
+  /**
+   * Whether the egress policies of the pod using `sourceIP` (if any) admit a connection to destIP:port, for
+   * destinations that are not pod listeners (the API server, addresses outside the cluster).
+   */
+  egressAllowed(sourceIP: string, destIP: string, port: number, protocol: string): boolean;
+  /** The egress decision, for logs and tests. */
+  explainEgress(sourceIP: string, destIP: string, port: number, protocol: string): IngressDecision;
   /** The full decision, for logs and tests. */
   explain(pod: KObject, port: number, protocol: string, sourceIP: string): IngressDecision;
   onEvent(ev: StoreEvent, def: ResourceDef): void;
@@ -310,9 +375,30 @@ export function createPolicyEngine(ctx: ControllerContext, index: ClusterIndex):
       namespaceLabels,
     });
   };
+  const explainEgress = (sourceIP: string, destIP: string, port: number, protocol: string, destPod?: KObject): IngressDecision => {
+    const src = index.podByIP(sourceIP);
+    if (!src) return { allowed: true, isolated: false, policies: [], reason: 'the source is not a pod' };
+    return evaluateEgress({
+      source: src,
+      dest: { ip: plainIP(destIP), pod: destPod ?? index.podByIP(destIP) },
+      port,
+      protocol,
+      policies: policiesIn(src.metadata.namespace ?? 'default'),
+      namespaceLabels,
+    });
+  };
+  const egressAllowed = (sourceIP: string, destIP: string, port: number, protocol: string, destPod?: KObject): boolean => {
+    const src = index.podByIP(sourceIP);
+    if (!src || src.spec?.hostNetwork) return true;
+    if (!policiesIn(src.metadata.namespace ?? 'default').length) return true;
+    return explainEgress(sourceIP, destIP, port, protocol, destPod).allowed;
+  };
   return {
     explain,
+    explainEgress: (s, d, p, proto) => explainEgress(s, d, p, proto),
+    egressAllowed: (s, d, p, proto) => egressAllowed(s, d, p, proto),
     check: (pod, port, protocol, sourceIP) => {
+      if (!egressAllowed(sourceIP, pod.status?.podIP ?? '', port, protocol, pod)) return false;
       if (pod.spec?.hostNetwork) return true;
       const list = policiesIn(pod.metadata.namespace ?? 'default');
       if (!list.length) return true;

@@ -96,6 +96,7 @@ const EXPECTED: Record<string, string[]> = {
   'backend-https-no-protocol': ['backend-protocol-mismatch'],
   'stale-dns': ['dns-record-overrides-host'],
   'slow-upstream': ['upstream-slower-than-proxy-timeout'],
+  psa: [],
 };
 
 /** Namespaces a failure scenario may create besides the one named after it. */
@@ -107,6 +108,7 @@ const EXTRA_NAMESPACES: Record<string, string[]> = {
 const DOCUMENTED: Record<string, { namespaces: string[]; hosts: string[] }> = {
   platform: { namespaces: ['kube-system', 'ingress-nginx', 'envoy-gateway-system', 'gateway-system'], hosts: [] },
   demo: { namespaces: ['shop'], hosts: ['shop.netpath.test', 'shop-gw.netpath.test'] },
+  psa: { namespaces: ['psa-restricted', 'psa-baseline'], hosts: [] },
 };
 
 // ─── Small helpers ────────────────────────────────────────────────────────────────────────────────────

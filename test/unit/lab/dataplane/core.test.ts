@@ -215,6 +215,21 @@ describe('pod servers', () => {
     expect(body).toMatch(/\r\n\r\nsecure\n$/);
   });
 
+  it('lab.netpath.dev/tls answers plain HTTP on the TLS port with a fatal TLS alert record, then closes', async () => {
+    // the pod of the previous test; a plaintext request is what ingress-nginx sends without backend-protocol HTTPS
+    const got = await new Promise<Buffer>((resolve, reject) => {
+      const s = net.connect({ host: '127.1.201.14', port: 8443 }, () => s.write('GET / HTTP/1.1\r\nHost: secure\r\n\r\n'));
+      const parts: Buffer[] = [];
+      s.on('data', (d) => parts.push(d as Buffer));
+      s.on('end', () => resolve(Buffer.concat(parts)));
+      s.on('error', reject);
+      s.setTimeout(2000, () => reject(new Error('no answer')));
+    });
+    expect(got.toString('hex')).toBe('15030300020246'); // alert record: fatal (2), protocol_version (70)
+    const res = await get('127.1.201.14', 8443);
+    expect(res.kind).toBe('error'); // node's HTTP parser: not HTTP
+  });
+
   it('NetworkPolicy: denied sources are held without an answer; the pod’s node always gets through', async () => {
     put(T('pods'), pod('guarded', 'dp', '127.1.201.20', { labels: { app: 'guarded' } }));
     put(T('pods'), pod('friend', 'dp', '127.1.201.21', { labels: { role: 'friend' } }));

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { evaluateIngress, policyTypesOf, type IngressDecision } from '../../../../src/lab/dataplane/policy.ts';
+import { evaluateEgress, evaluateIngress, policyTypesOf, type IngressDecision } from '../../../../src/lab/dataplane/policy.ts';
 import type { KObject } from '../../../../src/lab/types.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', '..', '..', 'shared', 'fixtures', 'manifests', 'networkpolicy');
@@ -212,5 +212,63 @@ describe('NetworkPolicy evaluation (rules)', () => {
     expect(decide(np, web, ctrl, 8080).allowed).toBe(true);
     expect(decide(np, web, api, 8080).allowed).toBe(false);
     expect(decide(np, web, '127.0.0.1', 8080).allowed).toBe(false);
+  });
+});
+
+/** Every NetworkPolicy in a recipe's ```yaml blocks. */
+function fixtures(file: string): KObject[] {
+  const text = readFileSync(join(FIXTURES, file), 'utf8');
+  return [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => yaml.load(m[1]!) as KObject).filter((o) => o?.kind === 'NetworkPolicy');
+}
+
+describe.skipIf(!existsSync(FIXTURES))('egress NetworkPolicy evaluation (fixtures)', () => {
+  const foo = pod('foo', 'default', { app: 'foo' }, '127.1.1.10');
+  const web = pod('web', 'default', { app: 'web' }, '127.1.1.11');
+  const dnsPod = pod('coredns-1', 'kube-system', { 'k8s-app': 'kube-dns' }, '127.1.2.5', { ports: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }] });
+  const eg = (policies: KObject[], source: KObject, dest: KObject | string, port: number, protocol = 'TCP') =>
+    evaluateEgress({
+      source,
+      dest: typeof dest === 'string' ? { ip: dest } : { ip: dest.status.podIP, pod: dest },
+      port,
+      protocol,
+      policies: policies.map((p) => ({ ...p, metadata: { namespace: 'default', ...p.metadata } })),
+      namespaceLabels: (ns) => NS[ns] ?? (ns === 'kube-system' ? { 'kubernetes.io/metadata.name': 'kube-system' } : undefined),
+    });
+
+  it('recipe 11: egress [] denies everything, DNS included; other pods are not isolated', () => {
+    const [denyAll] = fixtures('recipes-11-deny-egress-traffic-from-an-application.md');
+    expect(eg([denyAll!], foo, web, 80)).toMatchObject({ allowed: false, isolated: true });
+    expect(eg([denyAll!], foo, dnsPod, 53, 'UDP').allowed).toBe(false);
+    expect(eg([denyAll!], web, foo, 80)).toMatchObject({ allowed: true, isolated: false });
+  });
+
+  it('recipe 11 with the DNS rule: UDP and TCP 53 to kube-dns pods in kube-system, nothing else', () => {
+    const withDns = fixtures('recipes-11-deny-egress-traffic-from-an-application.md')[1]!;
+    expect(eg([withDns], foo, dnsPod, 53, 'UDP').allowed).toBe(true);
+    expect(eg([withDns], foo, dnsPod, 53, 'TCP').allowed).toBe(true);
+    expect(eg([withDns], foo, dnsPod, 9153, 'TCP').allowed).toBe(false);
+    expect(eg([withDns], foo, web, 80).allowed).toBe(false);
+    // a pod labelled k8s-app=kube-dns in another namespace is not the cluster DNS
+    const fake = pod('fake-dns', 'default', { 'k8s-app': 'kube-dns' }, '127.1.1.12');
+    expect(eg([withDns], foo, fake, 53, 'UDP').allowed).toBe(false);
+  });
+
+  it('eksworkshop default-deny (policyTypes [Egress], no rules) isolates every pod of the namespace for egress only', () => {
+    const deny = fixture('eksworkshop-default-deny.yaml');
+    expect(eg([deny], foo, web, 80).allowed).toBe(false);
+    expect(eg([deny], web, '127.0.0.1', 6443).allowed).toBe(false); // the API server too
+    expect(evaluateIngress({ target: web, port: 80, source: { ip: foo.status.podIP, pod: foo }, policies: [{ ...deny, metadata: { ...deny.metadata, namespace: 'default' } }], namespaceLabels: () => ({}) }).allowed).toBe(true);
+  });
+
+  it('ipBlock egress peers match destinations that are not pods (the API server behind the kubernetes Service)', () => {
+    const np: KObject = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'to-apiserver', namespace: 'default' },
+      spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '127.0.0.1/32' } }], ports: [{ port: 6443 }] }] },
+    };
+    expect(eg([np], foo, '127.0.0.1', 6443).allowed).toBe(true);
+    expect(eg([np], foo, '127.0.0.1', 443).allowed).toBe(false);
+    expect(eg([np], foo, web, 6443).allowed).toBe(false);
   });
 });
