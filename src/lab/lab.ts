@@ -9,7 +9,7 @@ import { Store } from './store/store.ts';
 import { LogStore } from './runtime/logs.ts';
 import { ApiServer, type RequestInfo } from './apiserver/server.ts';
 import { type CertificateAuthority, createCA, issue } from './pki.ts';
-import { type Controller, ControllerManager, type LabSettings } from './controllers/runtime.ts';
+import { type Controller, ControllerManager, type LabSettings, WorkQueue } from './controllers/runtime.ts';
 import { loadManifestPath, resolveScenarios } from './scenarios/index.ts';
 import { defaultNodes } from './nodes.ts';
 import type { KObject } from './types.ts';
@@ -106,6 +106,10 @@ export class Lab {
     if (![...objects, ...generated].some((o) => o.kind === 'Node')) objects.unshift(...defaultNodes());
     for (const o of orderForApply(objects)) this.api.applyObject(o);
     for (const o of orderForApply(generated)) this.api.restoreObject(o);
+    // A generated (--scale) cluster is ready when the controllers have caught up with it (EndpointSlices built,
+    // DaemonSet pods placed, adopted pods synced): several seconds of work that would otherwise run right after
+    // the ready line. Small labs are not held back (their queues drain within a few milliseconds anyway).
+    if (generated.length) await untilControllersIdle(60_000);
     const server = await this.api.start();
     const generatedPods = generated.filter((o) => o.kind === 'Pod').length;
     if (opts.dataplane !== false && generatedPods > MAX_DATAPLANE_PODS) {
@@ -113,7 +117,10 @@ export class Lab {
       console.error(`lab: data plane off: --scale generated ${generatedPods} pods (at most ${MAX_DATAPLANE_PODS} get real listeners); this lab runs the control plane only`);
     } else if (opts.dataplane !== false) {
       this.dataplane = await DataPlane.start(this, { trafficRps: opts.trafficRps });
-      if (this.dataplane.info().enabled) this.controllers.ctx.prober = this.dataplane.prober;
+      if (this.dataplane.info().enabled) {
+        this.controllers.ctx.prober = this.dataplane.prober;
+        this.controllers.ctx.dataplane = this.dataplane; // helper pods run their commands on it (runtime/realnet.ts)
+      }
     }
     this.faults.start();
     this.kubeconfig = opts.kubeconfigPath ?? join((this.tmpDir = mkdtempSync(join(tmpdir(), 'netpath-lab-'))), 'kubeconfig');
@@ -151,6 +158,21 @@ export class Lab {
     this.controllers?.stop();
     await this.api?.stop();
     if (this.tmpDir) rmSync(this.tmpDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Resolves when no controller queue has had work for 100 ms (every change processed, including the work the
+ * processing caused), or after `maxMs`.
+ */
+async function untilControllersIdle(maxMs: number): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let idleSince = 0;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 10));
+    if (!WorkQueue.idle()) idleSince = 0;
+    else if (!idleSince) idleSince = Date.now();
+    else if (Date.now() - idleSince >= 100) return;
   }
 }
 

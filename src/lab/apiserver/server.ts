@@ -14,6 +14,9 @@ import { fromMap, parseFieldSelector, parseLabelSelector } from '../store/select
 import { applyPatch, patchTypeFromContentType } from '../store/patch.ts';
 import type { LogStore } from '../runtime/logs.ts';
 import { admit } from './admission.ts';
+import { admitPodSecurity, warningHeader } from './podsecurity.ts';
+import { servePortForward, type UpgradeRequest } from './portforward.ts';
+import { ServerResponse as UpgradeResponse } from 'node:http';
 import { allocateServiceAddresses } from '../controllers/service.ts';
 import { defaultIngressClass } from '../controllers/ingress.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
@@ -83,6 +86,17 @@ export class ApiServer {
       s.on('close', () => this.sockets.delete(s));
     });
     server.on('tlsClientError', () => {});
+    // WebSocket/SPDY upgrades (portforward, exec, attach) go through the same handler with a placeholder
+    // response on the raw socket: a subresource that upgrades takes the socket, every other answer is a Status.
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      socket.on('error', () => {});
+      (req as UpgradeRequest).labUpgrade = { socket, head };
+      const res = new UpgradeResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket);
+      res.on('finish', () => socket.end());
+      this.handle(req, res).catch((e) => this.fail(res, e));
+    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -255,6 +269,7 @@ export class ApiServer {
     if (sub) {
       if (!(def.subresources ?? []).includes(sub)) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
       if (sub === 'log') return serveLogs(this, req, res, q, info, this.o.store, this.o.logs);
+      if (sub === 'portforward' && def.kind === 'Pod') return servePortForward(req, res, q, info, this.o.store, this.o.registry);
       if (sub === 'exec' || sub === 'attach' || sub === 'portforward' || sub === 'proxy')
         throw badRequest(`the lab API server does not implement pods/${sub}; use a helper pod and its logs instead`);
     }
@@ -361,12 +376,13 @@ export class ApiServer {
     return obj;
   }
 
-  private doCreate(info: RequestInfo, obj: KObject, dryRun: boolean): KObject {
+  private doCreate(info: RequestInfo, obj: KObject, dryRun: boolean, warnings?: string[]): KObject {
     this.checkNamespace(info, obj.metadata.name ?? obj.metadata.generateName ?? '');
     if (obj.status !== undefined && (info.def.subresources ?? []).includes('status') && !KEEP_STATUS_ON_CREATE.has(info.def.kind)) delete obj.status;
     delete obj.metadata.deletionTimestamp;
     admit(info.def, obj);
     this.admitWithState(info, obj);
+    this.podSecurity(info, obj, warnings);
     if (dryRun) {
       const existing = obj.metadata.name ? this.o.store.get(info.def, info.namespace, obj.metadata.name) : undefined;
       if (existing) throw new ApiError(409, 'AlreadyExists', `${info.def.plural} "${obj.metadata.name}" already exists`, { name: obj.metadata.name, kind: info.def.plural });
@@ -377,6 +393,14 @@ export class ApiServer {
     }
     // the body was parsed for this request (or copied by applyObject): the store can keep it
     return this.o.store.create(info.def, obj, { owned: true });
+  }
+
+  /** The PodSecurity admission plugin (podsecurity.ts): pods on create and when ephemeral containers are added. */
+  private podSecurity(info: RequestInfo, pod: KObject, warnings?: string[]): void {
+    if (info.def.kind !== 'Pod' || info.def.group !== '') return;
+    const ns = this.o.store.get(this.o.registry.type('', 'namespaces'), undefined, pod.metadata.namespace ?? info.namespace ?? '');
+    const w = admitPodSecurity(pod, ns);
+    warnings?.push(...w);
   }
 
   /** Admission steps that read cluster state: Service address allocation, DefaultIngressClass. */
@@ -399,7 +423,9 @@ export class ApiServer {
     }
     if (info.name) throw methodNotAllowed();
     const obj = this.bodyObject(body, info);
-    const created = this.doCreate(info, obj, q.get('dryRun') === 'All');
+    const warnings: string[] = [];
+    const created = this.doCreate(info, obj, q.get('dryRun') === 'All', warnings);
+    if (warnings.length) res.setHeader('Warning', warnings.map(warningHeader));
     this.respondObject(req, res, 201, info, created);
   }
 
@@ -452,6 +478,8 @@ export class ApiServer {
       const after = new Set((merged.spec.ephemeralContainers ?? []).map((c: any) => c.name));
       if (before.some((n: string) => !after.has(n)))
         throw invalid('Pod', '', current.metadata.name!, [{ field: 'spec.ephemeralContainers', message: 'Forbidden: existing ephemeral containers may not be removed' }]);
+      validateEphemeral(current, merged);
+      this.podSecurity(info, merged);
     }
     if (dryRun) return merged;
     // merged is this request's own object (parsed body, patch result or a copy), sharing at most immutable subtrees
@@ -578,6 +606,26 @@ export class ApiServer {
     const out = items.map((o) => this.deleteObject({ ...info, name: o.metadata.name, namespace: o.metadata.namespace }, o, opts));
     sendJson(res, 200, { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(this.o.store.rv) }, items: out });
   }
+}
+
+/** ValidateEphemeralContainers: names unique across the pod, image required, no ports or probes. */
+function validateEphemeral(current: KObject, merged: KObject): void {
+  const causes: { field: string; message: string }[] = [];
+  const taken = new Set([...(current.spec?.containers ?? []), ...(current.spec?.initContainers ?? [])].map((c: any) => c.name));
+  const seen = new Set<string>();
+  (merged.spec?.ephemeralContainers ?? []).forEach((c: any, i: number) => {
+    const f = `spec.ephemeralContainers[${i}]`;
+    if (!c?.name) causes.push({ field: `${f}.name`, message: 'Required value' });
+    else if (taken.has(c.name) || seen.has(c.name)) causes.push({ field: `${f}.name`, message: `Duplicate value: "${c.name}"` });
+    seen.add(c?.name);
+    if (!c?.image) causes.push({ field: `${f}.image`, message: 'Required value' });
+    if (c?.ports?.length) causes.push({ field: `${f}.ports`, message: 'Forbidden: cannot be set for an Ephemeral Container' });
+    for (const p of ['livenessProbe', 'readinessProbe', 'startupProbe'])
+      if (c?.[p]) causes.push({ field: `${f}.${p}`, message: 'Forbidden: cannot be set for an Ephemeral Container' });
+    if (c?.targetContainerName && !taken.has(c.targetContainerName))
+      causes.push({ field: `${f}.targetContainerName`, message: `Not found: "${c.targetContainerName}"` });
+  });
+  if (causes.length) throw invalid('Pod', '', current.metadata.name!, causes);
 }
 
 /** `kubectl apply`'s "no matches for kind" wording, for objects of a kind the lab does not serve. */

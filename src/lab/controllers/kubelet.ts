@@ -1,7 +1,10 @@
 // The kubelets of every lab node, with containerd behind them: sandbox and pod IP (host-local IPAM from the
 // node's podCIDR), image pulls, init containers, container statuses, restarts with CrashLoopBackOff, probes
 // (readiness by the LAB.md rule, liveness, startup), the lab fault annotations (image-pull, crash-after, flap),
-// container logs, helper commands (src/lab/runtime/commands.ts), activeDeadlineSeconds, and graceful deletion.
+// container logs, helper commands (src/lab/runtime/commands.ts; real sockets through runtime/realnet.ts when the
+// lab has a data plane), ephemeral containers (started in the pod's sandbox, never restarted), the container's
+// privileges (runtime/security.ts: raw sockets, NET_ADMIN, runAsNonRoot), images that cannot be pulled (`.invalid`
+// registries, namespaces annotated lab.netpath.dev/image-pull: fail), activeDeadlineSeconds, and graceful deletion.
 //
 // Time: the pod lifecycle uses ctx.settings.containerStartMs and maxGraceMs; probes run on their real
 // periods; restart and image-pull back-offs run 10x faster than upstream (10 s → 1 s, capped at 30 s instead
@@ -11,6 +14,9 @@ import type { KObject } from '../types.ts';
 import { deepEqual } from '../store/equal.ts';
 import { flat } from '../store/store.ts';
 import { isKnownCommand, labNetModel, runCommand } from '../runtime/commands.ts';
+import { realNet } from '../runtime/realnet.ts';
+import { nodeView } from '../runtime/nodeview.ts';
+import { imagePullFailure, netAdmin, rawSockets, runsAsRoot } from '../runtime/security.ts';
 import { backoffScale } from './job.ts';
 import { type Controller, type ControllerContext, keyOf, nowIso, splitKey, WorkQueue } from './runtime.ts';
 
@@ -159,6 +165,8 @@ interface Ctr {
   startupRun: number;
   everStarted: boolean;
   done: boolean;
+  /** An ephemeral container (kubectl debug): never restarted, never ready, outside the pod's phase. */
+  ephemeral?: boolean;
 }
 
 interface PodRT {
@@ -169,6 +177,8 @@ interface PodRT {
   pod: KObject;
   init: Ctr[];
   app: Ctr[];
+  /** Ephemeral containers, in the order they were added to spec.ephemeralContainers. */
+  eph: Ctr[];
   hostIP: string;
   podIP?: string;
   sandbox: boolean;
@@ -471,6 +481,7 @@ export function kubelet(): Controller {
     const status: any = { ...(current.status ?? {}) };
     status.conditions = conditions;
     status.containerStatuses = rt.app.map(ctrStatus);
+    if (rt.eph.length) status.ephemeralContainerStatuses = rt.eph.map(ctrStatus);
     if (rt.init.length) status.initContainerStatuses = rt.init.map(ctrStatus);
     else delete status.initContainerStatuses;
     status.hostIP = rt.hostIP;
@@ -787,7 +798,8 @@ export function kubelet(): Controller {
     c.gen++;
     c.abort = new AbortController();
     const image: string = c.spec.image ?? '';
-    const fail = rt.pod.metadata.annotations?.[ANN_PULL] === 'fail';
+    const nsObj = ctx.store.get(ctx.type('', 'namespaces'), undefined, rt.ns);
+    const fail = rt.pod.metadata.annotations?.[ANN_PULL] === 'fail' || imagePullFailure(image, nsObj) !== undefined;
     const policy: string = c.spec.imagePullPolicy ?? 'IfNotPresent';
     const images = nodeImages.get(rt.node) ?? new Set<string>();
     nodeImages.set(rt.node, images);
@@ -812,7 +824,8 @@ export function kubelet(): Controller {
   function pullFailed(rt: PodRT, c: Ctr): void {
     const image: string = c.spec.image ?? '';
     const n = normalizeImage(image);
-    const err = `rpc error: code = NotFound desc = failed to pull and unpack image "${n}": failed to resolve reference "${n}": ${n}: not found`;
+    const nsObj = ctx.store.get(ctx.type('', 'namespaces'), undefined, rt.ns);
+    const err = imagePullFailure(image, nsObj) ?? `rpc error: code = NotFound desc = failed to pull and unpack image "${n}": failed to resolve reference "${n}": ${n}: not found`;
     event(rt, 'Warning', 'Failed', `Failed to pull image "${image}": ${err}`);
     event(rt, 'Warning', 'Failed', 'Error: ErrImagePull');
     c.waiting = { reason: 'ErrImagePull', message: err };
@@ -835,6 +848,15 @@ export function kubelet(): Controller {
   function create(rt: PodRT, c: Ctr): void {
     if (rt.terminating) return;
     const image: string = c.spec.image ?? '';
+    const nonRoot = c.spec.securityContext?.runAsNonRoot ?? rt.pod.spec?.securityContext?.runAsNonRoot;
+    if (nonRoot === true && runsAsRoot(rt.pod, c.spec)) {
+      // kubelet verifyRunAsNonRoot: the image's user is root and no runAsUser overrides it
+      const msg = `container has runAsNonRoot and image will run as root (pod: "${formatPod(rt)}", container: ${c.name})`;
+      event(rt, 'Warning', 'Failed', `Error: ${msg}`);
+      c.waiting = { reason: 'CreateContainerConfigError', message: msg };
+      flush(rt);
+      return;
+    }
     c.containerID = flat(`containerd://${randomBytes(32).toString('hex')}`);
     c.imageID = imageIDOf(image);
     event(rt, 'Normal', 'Created', `Created container: ${c.name}`);
@@ -847,7 +869,7 @@ export function kubelet(): Controller {
     c.readiness = { ok: false, run: 0 };
     c.liveness = { ok: true, run: 0 };
     c.startupRun = 0;
-    c.ready = c.init && !c.sidecar ? false : !c.spec.readinessProbe && !flapDown(rt);
+    c.ready = c.ephemeral || (c.init && !c.sidecar) ? false : !c.spec.readinessProbe && !flapDown(rt);
     const gen = c.gen;
     if (c.kind === 'server') startupLogs(rt, c);
     if (c.spec.startupProbe) scheduleProbe(rt, c, 'startup');
@@ -877,11 +899,16 @@ export function kubelet(): Controller {
       hostNetwork: !!rt.pod.spec?.hostNetwork,
       dnsPolicy: rt.pod.spec?.dnsPolicy,
     });
+    const dp = ctx.dataplane;
+    const sourceIP = rt.podIP ?? rt.hostIP;
+    const useReal = !!dp?.info().enabled && !!sourceIP;
     const logRef = ctx.logs.current(rt.uid, c.name);
     runCommand(c.argv, {
       write: (line) => logRef.write(line),
       signal: ac.signal,
-      net,
+      net: useReal ? realNet({ ctx, dataplane: dp!, model: net, sourceIP: sourceIP!, self: rt.pod }) : net,
+      rawSockets: rawSockets(rt.pod, c.spec),
+      node: nodeView(ctx, { pod: rt.pod, nodeName: rt.node, hostIP: rt.hostIP, hostNetwork: !!rt.pod.spec?.hostNetwork, netAdmin: netAdmin(rt.pod, c.spec) }),
       vars: envVars(rt, c.spec),
       image: c.spec.image,
       hostname: rt.pod.spec?.hostname ?? rt.name,
@@ -914,6 +941,12 @@ export function kubelet(): Controller {
     c.abort = undefined;
     stopProbes(c);
     ctx.logs.current(rt.uid, c.name).end();
+    if (c.ephemeral) {
+      // ephemeral containers are never restarted and do not count towards the pod's phase
+      c.done = true;
+      flush(rt);
+      return;
+    }
     const policy = rt.pod.spec?.restartPolicy ?? 'Always';
     let restart: boolean;
     if (c.sidecar) restart = true;
@@ -976,7 +1009,7 @@ export function kubelet(): Controller {
 
   function finish(rt: PodRT, phase: 'Succeeded' | 'Failed', reason?: string, message?: string): void {
     rt.terminal = { phase, ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
-    for (const c of [...rt.init, ...rt.app]) {
+    for (const c of [...rt.init, ...rt.app, ...rt.eph]) {
       c.abort?.abort();
       stopProbes(c);
     }
@@ -988,13 +1021,14 @@ export function kubelet(): Controller {
     if (rt.terminating || rt.terminal) return;
     const message = 'Pod was active on the node longer than the specified deadline';
     event(rt, 'Warning', 'DeadlineExceeded', message);
-    for (const c of [...rt.init, ...rt.app]) {
+    for (const c of [...rt.init, ...rt.app, ...rt.eph]) {
       if (c.state !== 'running') continue;
       event(rt, 'Normal', 'Killing', `Stopping container ${c.name}`);
       c.terminated = { containerID: c.containerID, exitCode: 137, finishedAt: nowIso(), reason: 'Error', startedAt: c.startedAt };
       c.state = 'terminated';
       c.ready = false;
       c.started = false;
+      c.abort?.abort();
       ctx.logs.current(rt.uid, c.name).end();
     }
     finish(rt, 'Failed', 'DeadlineExceeded', message);
@@ -1176,7 +1210,7 @@ export function kubelet(): Controller {
     const pod = rt.pod;
     const graceS = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
     const graceMs = Math.min(graceS * 1000, ctx.settings.maxGraceMs);
-    const running = [...rt.init, ...rt.app].filter((c) => c.state === 'running');
+    const running = [...rt.init, ...rt.app, ...rt.eph].filter((c) => c.state === 'running');
     for (const c of running) event(rt, 'Normal', 'Killing', `Stopping container ${c.name}`);
     for (const c of [...rt.init, ...rt.app]) stopProbes(c);
     const stop = (c: Ctr, exitCode: number) => {
@@ -1217,7 +1251,7 @@ export function kubelet(): Controller {
     rt.gone = true;
     for (const t of rt.timers ?? []) ctx.clearTimer(t);
     rt.timers = undefined;
-    for (const c of [...rt.init, ...rt.app]) c.abort?.abort();
+    for (const c of [...rt.init, ...rt.app, ...rt.eph]) c.abort?.abort();
     if (!rt.terminal) releaseIP(rt);
     ctx.logs.drop(rt.uid);
     pods.delete(key);
@@ -1235,6 +1269,7 @@ export function kubelet(): Controller {
       pod,
       init: [],
       app: [],
+      eph: [],
       hostIP,
       sandbox: false,
       startTime: nowIso(),
@@ -1294,13 +1329,14 @@ export function kubelet(): Controller {
       rt = newRuntime(pod, node);
       quiet.delete(rt.uid);
       if (adoptable(pod)) {
-        if (!adopt(rt, node)) {
+        if (!adopt(rt, node) && !pod.spec?.ephemeralContainers?.length) {
           // nothing to run for it until the pod changes: keep no runtime state (the next event re-adopts it)
           quiet.set(rt.uid, pod);
           return;
         }
         pods.set(key, rt);
         if (pod.metadata.deletionTimestamp) terminate(rt);
+        startEphemeral(rt);
         return;
       }
       pods.set(key, rt);
@@ -1313,9 +1349,42 @@ export function kubelet(): Controller {
     }
     rt.pod = pod;
     if (pod.metadata.deletionTimestamp && !rt.terminating) terminate(rt);
+    startEphemeral(rt);
     // the flap fault (and a person) may change lab.netpath.dev/flap on a running pod
     const flapMs = parseDuration(pod.metadata.annotations?.[ANN_FLAP]);
     if (flapMs !== rt.flapMs) setFlap(rt, flapMs);
+  }
+
+  /**
+   * Starts the ephemeral containers added since the last sync (PATCH pods/ephemeralcontainers): in the pod's
+   * sandbox, so they share its network namespace (its IP). Ones a previous kubelet already ran keep their status.
+   */
+  function startEphemeral(rt: PodRT): void {
+    if (rt.terminating || rt.terminal || !rt.sandbox) return;
+    const specs: any[] = rt.pod.spec?.ephemeralContainers ?? [];
+    if (rt.eph.length === specs.length) return;
+    const known: any[] = rt.pod.status?.ephemeralContainerStatuses ?? [];
+    for (const spec of specs) {
+      if (rt.eph.some((c) => c.name === spec.name)) continue;
+      const c = newCtr(rt, spec, false);
+      c.ephemeral = true;
+      rt.eph.push(c);
+      const st = known.find((x) => x?.name === spec.name);
+      if (st?.state?.terminated || st?.state?.running) {
+        // already ran before this kubelet saw the pod: reported as it was (a restarted process would not be the same)
+        c.state = 'terminated';
+        c.terminated = st.state.terminated ? { ...st.state.terminated } : { exitCode: 137, finishedAt: nowIso(), reason: 'Error', startedAt: st.state.running.startedAt };
+        c.containerID = st.containerID;
+        c.imageID = st.imageID;
+        c.everStarted = true;
+        c.done = true;
+        c.waiting = undefined;
+        continue;
+      }
+      c.waiting = { reason: 'ContainerCreating' };
+      startContainer(rt, c);
+    }
+    flush(rt);
   }
 
   function setFlap(rt: PodRT, ms: number | undefined): void {

@@ -51,6 +51,14 @@ export interface Controller {
  * reconciled once and controllers never re-enter the Store from inside its notification.
  */
 export class WorkQueue {
+  /** Queues (of every lab in the process) with a drain scheduled: 0 when every controller has caught up. */
+  private static busyQueues = 0;
+
+  /** True when no queue has work scheduled (the controllers have processed every change so far). */
+  static idle(): boolean {
+    return WorkQueue.busyQueues === 0;
+  }
+
   private pending = new Set<string>();
   private scheduled = false;
   private stopped = false;
@@ -67,12 +75,14 @@ export class WorkQueue {
     this.pending.add(key);
     if (!this.scheduled) {
       this.scheduled = true;
+      WorkQueue.busyQueues++;
       setImmediate(() => this.drain());
     }
   }
 
   private drain(): void {
     this.scheduled = false;
+    WorkQueue.busyQueues--;
     const keys = [...this.pending];
     this.pending.clear();
     for (const k of keys) {

@@ -1,10 +1,12 @@
 // Network commands run by the lab's helper pods (dig, nslookup, host, curl, wget, nc, ping, traceroute,
-// tcptraceroute, openssl s_client, sleep, echo and `sh -c "<those>"`), printing what the real tools print.
-// Until the data plane does real network I/O the answers are computed from the lab's objects through a
-// NetModel: DNS from Services/pods/DNSRecords, connections from ClusterIPs, load-balancer addresses, node
-// ports and pod IPs, HTTP from the pods' `lab.netpath.dev/responses` servers and the ingress-nginx/Envoy routing.
-// Swapping the model for real sockets only needs another NetModel (or another runCommand); the interface is
-// `runCommand(argv, env)`.
+// tcptraceroute, openssl s_client, the node tools iptables-save/ipvsadm/conntrack/ss, sleep, echo and
+// `sh -c "<those>"`), printing what the real tools print. The network they see is a NetModel:
+// - on the lab's data plane, runtime/realnet.ts: real DNS packets to the lab's resolvers and real TCP/TLS/HTTP
+//   connections bound to the pod's IP (NetModel methods may then return promises; the commands await them);
+// - without it (`--no-dataplane`), `labNetModel` below: answers computed from the lab's objects — DNS from
+//   Services/pods/DNSRecords, connections from ClusterIPs, load-balancer addresses, node ports and pod IPs, HTTP
+//   from the pods' `lab.netpath.dev/responses` servers and the ingress-nginx/Envoy routing.
+// The entry point is `runCommand(argv, env)`.
 import { createHash, X509Certificate } from 'node:crypto';
 import type { ResourceRegistry } from '../resources.ts';
 import type { Store } from '../store/store.ts';
@@ -26,7 +28,34 @@ export interface CommandEnv {
   image?: string;
   /** The pod's name (hostname). */
   hostname?: string;
+  /**
+   * Whether the process may open raw sockets (root with CAP_NET_RAW, containerd's default). False: ping,
+   * traceroute -T/-I and tcptraceroute fail as they do without the capability. Default true.
+   */
+  rawSockets?: boolean;
+  /** Node-level commands (iptables-save, ipvsadm, conntrack, ss) of hostNetwork pods; runtime/nodeview.ts. */
+  node?: NodeView;
 }
+
+/** What node-level commands read: the node's kube-proxy rules, connection tracking and sockets. */
+export interface NodeView {
+  /** The container shares the node's network namespace (hostNetwork). */
+  hostNetwork: boolean;
+  /** The process has CAP_NET_ADMIN (root with it added, or privileged). */
+  netAdmin: boolean;
+  run(tool: 'iptables-save' | 'ipvsadm' | 'conntrack' | 'ss', args: string[]): { out: string; err: string; code: number };
+}
+
+const nodeTool = (tool: 'iptables-save' | 'ipvsadm' | 'conntrack' | 'ss'): Cmd => async (args, io, env) => {
+  if (!env.node) {
+    io.err(`sh: ${tool}: not found\n`);
+    return 127;
+  }
+  const r = env.node.run(tool, args);
+  if (r.out) io.out(r.out);
+  if (r.err) io.err(r.err);
+  return r.code;
+};
 
 export type RRType = 'A' | 'AAAA' | 'CNAME' | 'SRV' | 'PTR' | 'TXT' | 'MX' | 'NS' | 'SOA' | 'ANY';
 
@@ -42,6 +71,8 @@ export interface DnsReply {
   authoritative: boolean;
   answers: RR[];
   authority: RR[];
+  /** Set by the real data plane: the reply's size on the wire, its id, how long it took and over which transport. */
+  wire?: { size: number; id: number; ms: number; tcp: boolean; recursionAvailable: boolean; additional: number; edns: boolean };
 }
 
 export interface HttpRequest {
@@ -54,20 +85,42 @@ export interface HttpRequest {
 }
 
 export type HttpReply =
-  | { kind: 'response'; status: number; reason: string; headers: [string, string][]; body: string; delayMs?: number; http2?: boolean }
-  | { kind: 'hang' }
+  | { kind: 'response'; status: number; reason: string; headers: [string, string][]; body: string; delayMs?: number; http2?: boolean; /** real data plane: ms from the request to the first response byte */ firstByteMs?: number }
+  | { kind: 'hang'; /** the real data plane already waited this long */ waitedMs?: number }
   | { kind: 'reset' }
   | { kind: 'refused' }
   | { kind: 'empty' };
 
 export interface TlsInfo {
   certPem?: string;
+  /** Real data plane: the handshake failed (message as the TLS library words it). */
+  error?: string;
+  /** Real data plane: how long the handshake took, ms. */
+  ms?: number;
+  /** Real data plane: the negotiated protocol and cipher. */
+  protocol?: string;
+  cipher?: string;
   /** Fake/self-signed certificate (ingress-nginx default). */
   selfSigned?: boolean;
 }
 
+export interface RequestOptions {
+  /** Give up waiting for the response after this long (the real data plane); Infinity: never. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
 export type Connection =
-  | { kind: 'open'; request(req: HttpRequest): HttpReply; tls?(sni: string): TlsInfo; label: string }
+  | {
+      kind: 'open';
+      request(req: HttpRequest, opts?: RequestOptions): HttpReply | Promise<HttpReply>;
+      tls?(sni: string): TlsInfo | Promise<TlsInfo>;
+      label: string;
+      /** Real data plane: how long the TCP handshake took, ms, and the local port. */
+      connectMs?: number;
+      localPort?: number;
+      close?(): void;
+    }
   | { kind: 'refused' }
   | { kind: 'timeout' }
   | { kind: 'unreachable' };
@@ -82,15 +135,17 @@ export interface ResolvConf {
 export interface NetModel {
   resolvConf: ResolvConf;
   /** One query to one server; 'timeout' when nothing answers there. */
-  dns(server: string, name: string, type: RRType): DnsReply | 'timeout';
+  dns(server: string, name: string, type: RRType, opts?: { tcp?: boolean; port?: number }): DnsReply | 'timeout' | Promise<DnsReply | 'timeout'>;
   /** A TCP connection from the pod. */
-  connect(ip: string, port: number): Connection;
+  connect(ip: string, port: number, opts?: RequestOptions): Connection | Promise<Connection>;
   /** Whether an ICMP echo to ip is answered. */
   pingable(ip: string): boolean;
   /** Router hops between the pod and ip (not including ip). */
   route(ip: string): string[];
   /** The source address of the pod. */
   sourceIP: string;
+  /** True when connections and queries are real sockets on the lab's data plane (runtime/realnet.ts). */
+  real?: boolean;
 }
 
 // ─── helpers ────────────────────────────────────────────────────────────────────────────────────────────
@@ -181,7 +236,10 @@ const CLUSTER_DOMAIN = 'cluster.local';
 const CLUSTER_TTL = 30;
 
 /** The network model computed from the lab's objects. */
-export function labNetModel(store: Store, registry: ResourceRegistry, self: PodIdentity): NetModel {
+/** The model answers synchronously (the lab's DNS server builds its replies from it). */
+export type LabNetModel = Omit<NetModel, 'dns'> & { dns(server: string, name: string, type: RRType): DnsReply | 'timeout' };
+
+export function labNetModel(store: Store, registry: ResourceRegistry, self: PodIdentity): LabNetModel {
   const T = (g: string, p: string) => registry.type(g, p);
   const pods = () => store.list(T('', 'pods'));
   const services = () => store.list(T('', 'services'));
@@ -581,7 +639,7 @@ export function labNetModel(store: Store, registry: ResourceRegistry, self: PodI
     const ep = eps[Math.floor(Math.random() * eps.length)]!;
     const c = podConn(ep.ip, ep.port);
     if (c.kind !== 'open') return 'bad-gateway';
-    return c.request({ ...req, scheme: 'http' });
+    return c.request({ ...req, scheme: 'http' }) as HttpReply; // the model's connections answer synchronously
   }
 
   function hostMatches(pattern: string | undefined, host: string): boolean {
@@ -798,7 +856,7 @@ interface Resolved {
   error?: 'NXDOMAIN' | 'timeout';
 }
 
-function lookupHost(net: NetModel, host: string): Resolved {
+async function lookupHost(net: NetModel, host: string): Promise<Resolved> {
   if (isIPv4(host)) return { name: host, canonical: host, addresses: [host] };
   if (bare(host) === 'localhost') return { name: host, canonical: 'localhost', addresses: ['127.0.0.1'] };
   const rc = net.resolvConf;
@@ -815,7 +873,7 @@ function lookupHost(net: NetModel, host: string): Resolved {
   for (const name of candidates) {
     let reply: DnsReply | 'timeout' = 'timeout';
     for (const server of rc.nameservers) {
-      reply = net.dns(server, name, 'A');
+      reply = await net.dns(server, name, 'A');
       if (reply !== 'timeout') break;
     }
     if (reply === 'timeout') {
@@ -827,7 +885,7 @@ function lookupHost(net: NetModel, host: string): Resolved {
     const cn = reply.answers.filter((a) => a.type === 'CNAME');
     if (addrs.length) return { name, canonical: bare(cn.at(-1)?.data ?? name), addresses: addrs };
     if (cn.length) {
-      const next = lookupHost(net, fqdn(cn.at(-1)!.data));
+      const next = await lookupHost(net, fqdn(cn.at(-1)!.data));
       if (next.addresses.length) return { ...next, name };
     }
   }
@@ -852,6 +910,12 @@ const COMMANDS: Record<string, Cmd> = {
   traceroute: cmdTraceroute,
   tcptraceroute: (a, io, env) => cmdTraceroute(['-T', ...a], io, env, true),
   openssl: cmdOpenssl,
+  'iptables-save': nodeTool('iptables-save'),
+  'iptables-legacy-save': nodeTool('iptables-save'),
+  'iptables-nft-save': nodeTool('iptables-save'),
+  ipvsadm: nodeTool('ipvsadm'),
+  conntrack: nodeTool('conntrack'),
+  ss: nodeTool('ss'),
   sleep: cmdSleep,
   echo: async (a, io) => {
     let args = a;
@@ -1284,6 +1348,9 @@ async function cmdDig(args: string[], io: Io, env: CommandEnv): Promise<number> 
   let showAnswer = true;
   let search = false;
   let reverse = false;
+  let tcp = false;
+  let timeMs = 5000;
+  let tries = 3;
   let port = 53;
   const qtypes = new Set(['A', 'AAAA', 'CNAME', 'SRV', 'PTR', 'TXT', 'MX', 'NS', 'SOA', 'ANY']);
   for (let i = 0; i < args.length; i++) {
@@ -1293,6 +1360,10 @@ async function cmdDig(args: string[], io: Io, env: CommandEnv): Promise<number> 
     else if (a === '+noall') showAll = false;
     else if (a === '+answer') showAnswer = true;
     else if (a === '+search') search = true;
+    else if (a === '+tcp' || a === '+vc') tcp = true;
+    else if (/^\+time=\d+$/.test(a)) timeMs = Math.max(1, parseInt(a.slice(6), 10)) * 1000;
+    else if (/^\+tries=\d+$/.test(a)) tries = Math.max(1, parseInt(a.slice(7), 10));
+    else if (/^\+retry=\d+$/.test(a)) tries = parseInt(a.slice(7), 10) + 1;
     else if (a.startsWith('+')) continue;
     else if (a === '-t') type = (args[++i] ?? 'A').toUpperCase() as RRType;
     else if (a === '-p') port = parseInt(args[++i] ?? '53', 10);
@@ -1314,7 +1385,7 @@ async function cmdDig(args: string[], io: Io, env: CommandEnv): Promise<number> 
   let serverName = server;
   let serverIP = server;
   if (server && !isIPv4(server)) {
-    const r = lookupHost(env.net, server);
+    const r = await lookupHost(env.net, server);
     serverIP = r.addresses[0];
     if (!serverIP) {
       io.err(`dig: couldn't get address for '${server}': not found\n`);
@@ -1326,10 +1397,10 @@ async function cmdDig(args: string[], io: Io, env: CommandEnv): Promise<number> 
   const cmdline = `${args.join(' ')}`;
   const t0 = Date.now();
   let qname = bare(name) === '' ? '.' : bare(name);
-  let reply: DnsReply | 'timeout' = port === 53 ? env.net.dns(serverIP, qname, type) : 'timeout';
+  let reply: DnsReply | 'timeout' = port === 53 || env.net.real ? await env.net.dns(serverIP, qname, type, { tcp, port }) : 'timeout';
   if (search && reply !== 'timeout' && reply.rcode === 'NXDOMAIN' && !name.endsWith('.')) {
     for (const s of rc.search) {
-      const r = env.net.dns(serverIP, `${qname}.${s}`, type);
+      const r = await env.net.dns(serverIP, `${qname}.${s}`, type, { tcp, port });
       if (r !== 'timeout' && r.rcode === 'NOERROR') {
         reply = r;
         qname = `${qname}.${s}`;
@@ -1343,8 +1414,9 @@ async function cmdDig(args: string[], io: Io, env: CommandEnv): Promise<number> 
       if (server) io.out('; (1 server found)\n');
       io.out(';; global options: +cmd\n');
     }
-    for (let k = 0; k < 3; k++) {
-      if (!(await sleep(k === 0 ? 50 : 20, env.signal))) return 143;
+    for (let k = 0; k < tries; k++) {
+      // on the data plane a try waits +time as dig does (the model answers at once)
+      if (!(await sleep(env.net.real ? timeMs : k === 0 ? 50 : 20, env.signal))) return 143;
       io.out(`;; communications error to ${serverIP}#${port}: timed out\n`);
     }
     if (!short && showAll) io.out('\n');
@@ -1357,13 +1429,13 @@ async function cmdDig(args: string[], io: Io, env: CommandEnv): Promise<number> 
     for (const a of reply.answers) io.out(`${a.data}\n`);
     return 0;
   }
-  const took = Math.max(0, Date.now() - t0);
+  const took = reply.wire ? Math.round(reply.wire.ms) : Math.max(0, Date.now() - t0);
   if (!showAll) {
     if (showAnswer) for (const a of reply.answers) io.out(`${rrLine(a)}\n`);
     return 0;
   }
-  const id = Math.floor(Math.random() * 65536);
-  const flags = reply.authoritative ? 'qr aa rd' : 'qr rd ra';
+  const id = reply.wire?.id ?? Math.floor(Math.random() * 65536);
+  const flags = reply.wire ? `qr${reply.authoritative ? ' aa' : ''} rd${reply.wire.recursionAvailable ? ' ra' : ''}` : reply.authoritative ? 'qr aa rd' : 'qr rd ra';
   const cookie = createHash('sha256').update(`${serverIP}${id}`).digest('hex').slice(0, 16);
   const lines = [
     '',
@@ -1372,12 +1444,11 @@ async function cmdDig(args: string[], io: Io, env: CommandEnv): Promise<number> 
     ';; global options: +cmd',
     ';; Got answer:',
     `;; ->>HEADER<<- opcode: QUERY, status: ${reply.rcode}, id: ${id}`,
-    `;; flags: ${flags}; QUERY: 1, ANSWER: ${reply.answers.length}, AUTHORITY: ${reply.authority.length}, ADDITIONAL: 1`,
-    ...(reply.authoritative ? [';; WARNING: recursion requested but not available'] : []),
+    `;; flags: ${flags}; QUERY: 1, ANSWER: ${reply.answers.length}, AUTHORITY: ${reply.authority.length}, ADDITIONAL: ${reply.wire?.additional ?? 1}`,
+    ...((reply.wire ? !reply.wire.recursionAvailable : reply.authoritative) ? [';; WARNING: recursion requested but not available'] : []),
     '',
-    ';; OPT PSEUDOSECTION:',
-    '; EDNS: version: 0, flags:; udp: 1232',
-    `; COOKIE: ${cookie} (echoed)`,
+    ...(reply.wire && !reply.wire.edns ? [] : [';; OPT PSEUDOSECTION:', '; EDNS: version: 0, flags:; udp: 1232']),
+    ...(reply.wire ? [] : [`; COOKIE: ${cookie} (echoed)`]), // the lab's resolvers do not implement DNS cookies
     ';; QUESTION SECTION:',
     `;${qfq}${qfq.length < 7 ? '\t\t\t' : qfq.length < 15 ? '\t\t' : '\t'}IN\t${type}`,
     '',
@@ -1386,9 +1457,9 @@ async function cmdDig(args: string[], io: Io, env: CommandEnv): Promise<number> 
   if (reply.authority.length) lines.push(';; AUTHORITY SECTION:', ...reply.authority.map(rrLine), '');
   lines.push(
     `;; Query time: ${took} msec`,
-    `;; SERVER: ${serverIP}#${port}(${serverName}) (UDP)`,
+    `;; SERVER: ${serverIP}#${port}(${serverName}) (${reply.wire?.tcp || tcp ? 'TCP' : 'UDP'})`,
     `;; WHEN: ${digWhen(new Date())}`,
-    `;; MSG SIZE  rcvd: ${msgSize(qfq, reply.answers, reply.authority)}`,
+    `;; MSG SIZE  rcvd: ${reply.wire?.size ?? msgSize(qfq, reply.answers, reply.authority)}`,
     '',
   );
   for (const l of lines) io.out(`${l}\n`);
@@ -1418,7 +1489,7 @@ async function cmdNslookup(args: string[], io: Io, env: CommandEnv): Promise<num
   let found: { qname: string; answers: RR[] } | undefined;
   let timedOut = false;
   for (const q of isIPv4(name) ? [`${name.split('.').reverse().join('.')}.in-addr.arpa`] : candidates) {
-    const r = env.net.dns(server, q, isIPv4(name) ? 'PTR' : 'A');
+    const r = await env.net.dns(server, q, isIPv4(name) ? 'PTR' : 'A');
     if (r === 'timeout') {
       timedOut = true;
       break;
@@ -1463,7 +1534,7 @@ async function cmdHost(args: string[], io: Io, env: CommandEnv): Promise<number>
   if (pos[1]) io.out(`Using domain server:\nName: ${server}\nAddress: ${server}#53\nAliases: \n\n`);
   if (isIPv4(name)) {
     const q = `${name.split('.').reverse().join('.')}.in-addr.arpa`;
-    const r = env.net.dns(server, q, 'PTR');
+    const r = await env.net.dns(server, q, 'PTR');
     if (r === 'timeout') {
       io.out(`;; connection timed out; no servers could be reached\n`);
       return 1;
@@ -1478,7 +1549,7 @@ async function cmdHost(args: string[], io: Io, env: CommandEnv): Promise<number>
   const rc = env.net.resolvConf;
   const candidates = name.endsWith('.') || name.split('.').length - 1 >= rc.ndots ? [bare(name), ...rc.search.map((s) => `${bare(name)}.${s}`)] : [...rc.search.map((s) => `${bare(name)}.${s}`), bare(name)];
   for (const q of candidates) {
-    const r = env.net.dns(server, q, 'A');
+    const r = await env.net.dns(server, q, 'A');
     if (r === 'timeout') {
       io.out(`;; connection timed out; no servers could be reached\n`);
       return 1;
@@ -1534,6 +1605,7 @@ function checkCert(tls: TlsInfo, host: string, trustLab: boolean): CertCheck {
   } catch {
     return { ok: false, error: 'SSL certificate problem: unable to get local issuer certificate' };
   }
+  if (tls.selfSigned) return { ok: false, error: 'SSL certificate problem: self-signed certificate', cert };
   const now = Date.now();
   if (Date.parse(cert.validTo) < now) return { ok: false, error: 'SSL certificate problem: certificate has expired', cert };
   if (Date.parse(cert.validFrom) > now) return { ok: false, error: 'SSL certificate problem: certificate is not yet valid', cert };
@@ -1659,6 +1731,14 @@ async function cmdCurl(args: string[], io: Io, env: CommandEnv): Promise<number>
       const wvars: Record<string, string> = { http_code: '000', response_code: '000', remote_ip: '', remote_port: '', local_ip: env.net.sourceIP, size_download: '0', size_header: '0', url_effective: urls[u]!, url: urls[u]!, ssl_verify_result: '0', exitcode: '0', errormsg: '', scheme: target.scheme.toUpperCase(), http_version: '0', num_redirects: String(redirects), content_type: '', method: method ?? (head ? 'HEAD' : 'GET') };
       const finish = (code: number, msg?: string, extra: string[] = []) => {
         for (const [k, v] of Object.entries(times)) wvars[`time_${k}`] = v.toFixed(6);
+        wvars.time_redirect ??= '0.000000';
+        wvars.speed_download = String(times.total > 0 ? Math.round(Number(wvars.size_download) / times.total) : 0);
+        wvars.speed_upload ??= '0';
+        wvars.size_upload ??= '0';
+        wvars.size_request ??= '0';
+        wvars.http_connect ??= '000';
+        wvars.num_connects = times.connect > 0 ? '1' : '0';
+        wvars.local_port ??= '';
         wvars.exitcode = String(code);
         if (msg) wvars.errormsg = msg;
         if (writeOut !== undefined) io.out(formatWriteOut(writeOut, wvars));
@@ -1672,7 +1752,7 @@ async function cmdCurl(args: string[], io: Io, env: CommandEnv): Promise<number>
       if (!ip) {
         if (hostIsIP) ip = target.host;
         else {
-          const r = lookupHost(env.net, target.host);
+          const r = await lookupHost(env.net, target.host);
           if (r.error === 'timeout') {
             const waited = Math.min(maxTime, 200);
             if (!(await sleep(waited, env.signal))) return 143;
@@ -1695,7 +1775,7 @@ async function cmdCurl(args: string[], io: Io, env: CommandEnv): Promise<number>
         }
       } else vlog(`* Added ${target.host}:${target.port}:${ip} to DNS cache`);
       vlog(`*   Trying ${ip}:${target.port}...`);
-      const conn = env.net.connect(ip, target.port);
+      const conn = await env.net.connect(ip, target.port);
       wvars.remote_ip = ip;
       wvars.remote_port = String(target.port);
       if (conn.kind === 'refused' || conn.kind === 'unreachable') {
@@ -1723,14 +1803,21 @@ async function cmdCurl(args: string[], io: Io, env: CommandEnv): Promise<number>
           : finish(28, `Failed to connect to ${target.host} port ${target.port} after ${ms} ms: Couldn't connect to server`);
         break;
       }
-      times.connect = times.namelookup + rnd(0.0001, 0.0006);
+      times.connect = times.namelookup + (conn.connectMs !== undefined ? conn.connectMs / 1000 : rnd(0.0001, 0.0006));
+      if (conn.localPort !== undefined) wvars.local_port = String(conn.localPort);
       vlog(`* Connected to ${target.host} (${ip}) port ${target.port}`);
       let http2 = false;
       if (target.scheme === 'https') {
         const sni = hostIsIP ? '' : target.host;
-        const tls = conn.tls?.(sni) ?? { selfSigned: true };
+        const tls = await conn.tls?.(sni) ?? { selfSigned: true };
+        if (tls.error) {
+          times.total = elapsed();
+          conn.close?.();
+          exit = finish(35, tls.error);
+          break;
+        }
         const check = checkCert(tls, target.host, trustLab);
-        times.appconnect = times.connect + rnd(0.002, 0.006);
+        times.appconnect = times.connect + (tls.ms !== undefined ? tls.ms / 1000 : rnd(0.002, 0.006));
         if (verbose) {
           vlog('* ALPN: curl offers h2,http/1.1');
           vlog('* TLSv1.3 (OUT), TLS handshake, Client hello (1):');
@@ -1772,7 +1859,9 @@ async function cmdCurl(args: string[], io: Io, env: CommandEnv): Promise<number>
       const m = method ?? (head ? 'HEAD' : 'GET');
       const hostHeader = headers['host'] ?? (target.port === (target.scheme === 'https' ? 443 : 80) ? target.host : `${target.host}:${target.port}`);
       const req: HttpRequest = { method: m, scheme: target.scheme, host: target.host, port: target.port, path: target.path, headers: { ...headers, host: hostHeader } };
-      const reply = conn.request(req);
+      const reply = await conn.request(req, { timeoutMs: maxTime - (Date.now() - t0), signal: env.signal });
+      conn.close?.();
+      if (env.signal?.aborted) return 143;
       http2 = reply.kind === 'response' && !!reply.http2;
       const proto = http2 ? 'HTTP/2' : 'HTTP/1.1';
       times.pretransfer = Math.max(times.connect, times.appconnect) + rnd(0.00002, 0.0001);
@@ -1786,7 +1875,7 @@ async function cmdCurl(args: string[], io: Io, env: CommandEnv): Promise<number>
         vlog('* Request completely sent off');
       }
       if (reply.kind === 'hang') {
-        const ok = await sleep(maxTime, env.signal);
+        const ok = reply.waitedMs !== undefined || (await sleep(maxTime, env.signal));
         if (!ok) return 143;
         times.total = elapsed();
         exit = finish(28, `Operation timed out after ${Math.round(maxTime)} milliseconds with 0 bytes received`);
@@ -1820,8 +1909,13 @@ async function cmdCurl(args: string[], io: Io, env: CommandEnv): Promise<number>
         }
         if (!(await sleep(reply.delayMs, env.signal))) return 143;
       }
-      times.starttransfer = times.pretransfer + (reply.delayMs ?? 0) / 1000 + rnd(0.0004, 0.002);
-      times.total = times.starttransfer + rnd(0.00005, 0.0003);
+      if (reply.firstByteMs !== undefined) {
+        times.starttransfer = times.pretransfer + reply.firstByteMs / 1000;
+        times.total = Math.max(times.starttransfer, elapsed());
+      } else {
+        times.starttransfer = times.pretransfer + (reply.delayMs ?? 0) / 1000 + rnd(0.0004, 0.002);
+        times.total = times.starttransfer + rnd(0.00005, 0.0003);
+      }
       wvars.http_code = wvars.response_code = String(reply.status);
       wvars.http_version = http2 ? '2' : '1.1';
       wvars.size_download = head ? '0' : String(Buffer.byteLength(reply.body));
@@ -1895,7 +1989,7 @@ async function cmdWget(args: string[], io: Io, env: CommandEnv): Promise<number>
   }
   let ip = isIPv4(target.host) ? target.host : undefined;
   if (!ip) {
-    const r = lookupHost(env.net, target.host);
+    const r = await lookupHost(env.net, target.host);
     ip = r.addresses[0];
     if (!ip) {
       io.err(`wget: bad address '${target.host}'\n`);
@@ -1904,7 +1998,7 @@ async function cmdWget(args: string[], io: Io, env: CommandEnv): Promise<number>
   }
   const file = output ?? (target.path.split('?')[0]!.split('/').pop() || 'index.html');
   if (!quiet) io.err(`Connecting to ${target.host}${target.port !== 80 && target.port !== 443 ? `:${target.port}` : ''} (${ip}:${target.port})\n`);
-  const conn = env.net.connect(ip, target.port);
+  const conn = await env.net.connect(ip, target.port);
   if (conn.kind === 'refused') {
     io.err(`wget: can't connect to remote host (${ip}): Connection refused\n`);
     return 1;
@@ -1919,15 +2013,17 @@ async function cmdWget(args: string[], io: Io, env: CommandEnv): Promise<number>
     return 1;
   }
   if (target.scheme === 'https') {
-    const tls = conn.tls?.(target.host) ?? { selfSigned: true };
+    const tls = await conn.tls?.(target.host) ?? { selfSigned: true };
     const check = checkCert(tls, target.host, false);
     if (!check.ok && !args.includes('--no-check-certificate')) {
       io.err(`wget: TLS certificate verification is not implemented; use --no-check-certificate\n`);
     }
   }
-  const reply = conn.request({ method: spider ? 'HEAD' : 'GET', scheme: target.scheme, host: target.host, port: target.port, path: target.path, headers: { host: target.host, ...headers } });
+  const reply = await conn.request({ method: spider ? 'HEAD' : 'GET', scheme: target.scheme, host: target.host, port: target.port, path: target.path, headers: { host: target.host, ...headers } }, { timeoutMs: Number.isFinite(timeout) ? timeout : 900_000, signal: env.signal });
+  conn.close?.();
   if (reply.kind === 'hang') {
-    if (!(await sleep(Number.isFinite(timeout) ? timeout : 900_000, env.signal))) return 143;
+    if (reply.waitedMs === undefined && !(await sleep(Number.isFinite(timeout) ? timeout : 900_000, env.signal))) return 143;
+    if (env.signal?.aborted) return 143;
     io.err('wget: download timed out\n');
     return 1;
   }
@@ -1991,7 +2087,7 @@ async function cmdNc(args: string[], io: Io, env: CommandEnv): Promise<number> {
   }
   let ip = isIPv4(host) ? host : undefined;
   if (!ip) {
-    const r = lookupHost(env.net, host);
+    const r = await lookupHost(env.net, host);
     ip = r.addresses[0];
     if (!ip) {
       io.err(busybox ? `nc: bad address '${host}'\n` : `nc: getaddrinfo for host "${host}" port ${ports[0]}: Name or service not known\n`);
@@ -2000,7 +2096,7 @@ async function cmdNc(args: string[], io: Io, env: CommandEnv): Promise<number> {
   }
   let code = 0;
   for (const port of ports) {
-    const c = env.net.connect(ip, port);
+    const c = await env.net.connect(ip, port);
     const svcName = PORT_NAMES[port] ?? '*';
     if (c.kind === 'open') {
       if (verbose) io.err(busybox ? `${host} (${ip}:${port}) open\n` : `Connection to ${host} (${ip}) ${port} port [tcp/${svcName}] succeeded!\n`);
@@ -2042,9 +2138,13 @@ async function cmdPing(args: string[], io: Io, env: CommandEnv): Promise<number>
     io.err('ping: usage error: Destination address required\n');
     return 2;
   }
+  if (env.rawSockets === false) {
+    io.err(isBusybox(env.image) ? 'ping: permission denied (are you root?)\n' : 'ping: socket: Operation not permitted\n');
+    return isBusybox(env.image) ? 1 : 2;
+  }
   let ip = isIPv4(host) ? host : undefined;
   if (!ip) {
-    const r = lookupHost(env.net, host);
+    const r = await lookupHost(env.net, host);
     ip = r.addresses[0];
     if (!ip) {
       io.err(`ping: ${host}: Name or service not known\n`);
@@ -2091,6 +2191,8 @@ async function cmdTraceroute(args: string[], io: Io, env: CommandEnv, tcptracero
   let maxHops = 30;
   let queries = 3;
   let port: number | undefined;
+  let waitMs = 5000;
+  let icmp = false;
   const pos: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -2099,20 +2201,29 @@ async function cmdTraceroute(args: string[], io: Io, env: CommandEnv, tcptracero
     else if (a === '-m') maxHops = parseInt(args[++i] ?? '30', 10);
     else if (a === '-q') queries = parseInt(args[++i] ?? '3', 10);
     else if (a === '-p') port = parseInt(args[++i] ?? '80', 10);
+    else if (a === '-w') waitMs = (parseFloat((args[++i] ?? '5').split(',')[0]!) || 5) * 1000;
+    else if (a === '-I') icmp = true;
     else if (a.startsWith('-') && a.length > 1) {
       if (a.includes('n')) numeric = true;
       if (a.includes('T')) tcp = true;
+      if (a.includes('I')) icmp = true;
     } else pos.push(a);
   }
   const host = pos[0];
   if (tcptraceroute && pos[1]) port = parseInt(pos[1], 10);
+  if (env.rawSockets === false && (tcp || icmp || tcptraceroute)) {
+    // TCP SYN and ICMP probes need a raw socket: without CAP_NET_RAW (non-root, or capabilities dropped)
+    if (tcptraceroute) io.err('tcptraceroute: socket: Operation not permitted\n');
+    else io.err('You do not have enough privileges to use this traceroute method.\nsocket: Operation not permitted\n');
+    return 1;
+  }
   if (!host) {
     io.err(tcptraceroute ? 'Usage: tcptraceroute [-nNFSAE] [-i <interface>] [-f <first ttl>]\n' : 'Usage:\n  traceroute [ -46dFITnreAUDV ] [ -f first_ttl ] [ -g gate,... ] [ -i device ] [ -m max_ttl ] [ -N squeries ] [ -p port ] [ -t tos ] [ -l flow_label ] [ -w MAX,HERE,NEAR ] [ -q nqueries ] [ -s src_addr ] [ -z sendwait ] [ --fwmark=num ] host [ packetlen ]\n');
     return 2;
   }
   let ip = isIPv4(host) ? host : undefined;
   if (!ip) {
-    const r = lookupHost(env.net, host);
+    const r = await lookupHost(env.net, host);
     ip = r.addresses[0];
     if (!ip) {
       io.err(tcptraceroute ? `Error: Unknown host ${host}\n` : `${host}: Name or service not known\nCannot handle "host" cmdline arg \`${host}' on position 1 (argc ${args.length})\n`);
@@ -2120,20 +2231,39 @@ async function cmdTraceroute(args: string[], io: Io, env: CommandEnv, tcptracero
     }
   }
   const dport = port ?? 80;
-  const ptr = (addr: string): string => {
+  const ptr = async (addr: string): Promise<string> => {
     if (numeric) return addr;
     const q = `${addr.split('.').reverse().join('.')}.in-addr.arpa`;
-    const r = env.net.dns(env.net.resolvConf.nameservers[0]!, q, 'PTR');
+    const r = await env.net.dns(env.net.resolvConf.nameservers[0]!, q, 'PTR');
     return r !== 'timeout' && r.answers[0] ? bare(r.answers[0].data) : addr;
   };
-  const label = (addr: string) => (numeric ? addr : `${ptr(addr)} (${addr})`);
+  const label = async (addr: string) => (numeric ? addr : `${await ptr(addr)} (${addr})`);
+  // A loopback path has no router hops to discover: they come from the lab's topology (pod → node → node).
   const hops = env.net.route(ip);
-  let reached: 'open' | 'closed' | 'none';
-  if (tcp || tcptraceroute) {
-    const c = env.net.connect(ip, dport);
-    reached = c.kind === 'open' ? 'open' : c.kind === 'refused' ? 'closed' : 'none';
-  } else reached = env.net.pingable(ip) || ip.startsWith('127.') ? 'open' : 'none';
   const times = (n: number, base: number) => Array.from({ length: n }, () => `${ms3(base + rnd(0.005, 0.06))} ms`).join('  ');
+  /** The destination hop: with the data plane, one real TCP connect per query (RTT = handshake time). */
+  let reached: 'open' | 'closed' | 'none';
+  let finalTimes: string | undefined;
+  if (tcp || tcptraceroute) {
+    if (env.net.real) {
+      const rtts: number[] = [];
+      reached = 'none';
+      for (let q = 0; q < queries; q++) {
+        const t0 = performance.now();
+        const c = await env.net.connect(ip, dport, { timeoutMs: waitMs, signal: env.signal });
+        if (env.signal?.aborted) return 143;
+        if (c.kind === 'open') c.close?.();
+        if (c.kind === 'open' || c.kind === 'refused') {
+          reached = reached === 'open' || c.kind === 'open' ? 'open' : 'closed';
+          rtts.push(c.kind === 'open' && c.connectMs !== undefined ? c.connectMs : performance.now() - t0);
+        }
+      }
+      if (reached !== 'none') finalTimes = rtts.map((x) => `${ms3(x)} ms`).join('  ');
+    } else {
+      const c = await env.net.connect(ip, dport);
+      reached = c.kind === 'open' ? 'open' : c.kind === 'refused' ? 'closed' : 'none';
+    }
+  } else reached = env.net.pingable(ip) || ip.startsWith('127.') ? 'open' : 'none';
   if (tcptraceroute) {
     io.out(`Selected device eth0, address ${env.net.sourceIP}, port ${33000 + Math.floor(Math.random() * 20000)} for outgoing packets\n`);
     io.out(`Tracing the path to ${host} (${ip}) on TCP port ${dport} (${PORT_NAMES[dport] ?? dport}), ${maxHops} hops max\n`);
@@ -2143,14 +2273,16 @@ async function cmdTraceroute(args: string[], io: Io, env: CommandEnv, tcptracero
     ttl++;
     if (ttl > maxHops) break;
     if (!(await sleep(2, env.signal))) return 143;
-    io.out(`${String(ttl).padStart(2)}  ${tcptraceroute ? (numeric ? h : ptr(h)) : label(h)}  ${times(queries, 0.02 * ttl)}\n`);
+    io.out(`${String(ttl).padStart(2)}  ${tcptraceroute ? (numeric ? h : await ptr(h)) : await label(h)}  ${times(queries, 0.02 * ttl)}\n`);
   }
   if (reached !== 'none') {
     ttl++;
     const mark = tcptraceroute ? ` [${reached}]` : '';
-    io.out(`${String(ttl).padStart(2)}  ${tcptraceroute ? (numeric ? ip : `${ptr(ip)} (${ip})`) : label(ip)}${mark}  ${times(queries, 0.03 * ttl)}\n`);
+    io.out(`${String(ttl).padStart(2)}  ${tcptraceroute ? (numeric ? ip : `${await ptr(ip)} (${ip})`) : await label(ip)}${mark}  ${finalTimes ?? times(queries, 0.03 * ttl)}\n`);
     return 0;
   }
+  // nothing answers: traceroute sends its probes in parallel and prints a star per probe once they time out
+  if (env.net.real && !(await sleep(Math.min(waitMs, 5000), env.signal))) return 143;
   for (ttl++; ttl <= maxHops; ttl++) {
     if (!(await sleep(5, env.signal))) return 143;
     io.out(`${String(ttl).padStart(2)}  ${Array.from({ length: queries }, () => '*').join(' ')}\n`);
@@ -2177,14 +2309,14 @@ async function cmdOpenssl(args: string[], io: Io, env: CommandEnv): Promise<numb
   const port = parseInt(portS ?? '443', 10);
   let ip = isIPv4(host!) ? host : undefined;
   if (!ip) {
-    const r = lookupHost(env.net, host!);
+    const r = await lookupHost(env.net, host!);
     ip = r.addresses[0];
     if (!ip) {
       io.err(`BIO_lookup_ex:system lib:crypto/bio/bio_addr.c:759:Name or service not known\nconnect:errno=0\n`);
       return 1;
     }
   }
-  const c = env.net.connect(ip, port);
+  const c = await env.net.connect(ip, port);
   if (c.kind !== 'open') {
     if (c.kind === 'timeout' && !(await sleep(130_000, env.signal))) return 143;
     const errno = c.kind === 'refused' ? 111 : c.kind === 'unreachable' ? 113 : 110;
@@ -2193,14 +2325,20 @@ async function cmdOpenssl(args: string[], io: Io, env: CommandEnv): Promise<numb
     return 1;
   }
   const sni = servername ?? (isIPv4(host!) ? '' : host!);
-  const tls = c.tls?.(sni) ?? { selfSigned: true };
-  const check = checkCert(tls, sni || host!, false);
+  const tls = await c.tls?.(sni) ?? { selfSigned: true };
+  c.close?.();
   io.out('CONNECTED(00000003)\n');
+  if (tls.error) {
+    // the peer closed or reset the connection during the handshake
+    io.err(`40F7B1C4E07F0000:error:0A000126:SSL routines:ssl3_read_n:unexpected eof while reading:../ssl/record/rec_layer_s3.c:303:\n---\nno peer certificate available\n---\nNo client certificate CA names sent\n---\nSSL handshake has read 0 bytes and written 311 bytes\n`);
+    return 1;
+  }
+  const check = checkCert(tls, sni || host!, false);
   const cert = check.cert;
   const subj = cert ? cert.subject.replace(/\n/g, ', ').replace(/=/g, ' = ') : 'O = Acme Co, CN = Kubernetes Ingress Controller Fake Certificate';
   const iss = cert ? cert.issuer.replace(/\n/g, ', ').replace(/=/g, ' = ') : subj;
   const expired = check.error?.includes('expired');
-  const selfSigned = !cert;
+  const selfSigned = !cert || !!tls.selfSigned;
   if (selfSigned) {
     io.out(`depth=0 ${subj}\nverify error:num=18:self-signed certificate\nverify return:1\ndepth=0 ${subj}\nverify return:1\n`);
   } else {
