@@ -89,6 +89,16 @@ export const CATALOGUE: CatalogueEntry[] = [
   e('pod.netpol-blocks-external', 'pods', 'NetworkPolicies admit outside clients', 'For a LoadBalancer Service, the NetworkPolicies selecting the pods admit clients from outside the cluster on the target port.'),
   e('pod.http-response', 'pods', 'The backend answers', 'An HTTP(S) request to the host through the published load-balancer address returns a non-5xx status in time; 502/503/504 with the curl -w timing breakdown otherwise.', { probe: true }),
   e('net.cni', 'pods', 'CNI', 'Identifies the CNI plugin from kube-system DaemonSets (kindnet, Calico, Cilium, Flannel, Weave, AWS VPC CNI, Azure, GKE, Antrea, kube-router, OVN) and whether it enforces NetworkPolicy, with notes on its data-path overhead.', { info: true }),
+
+  // in-cluster isolation ladder (--ladder, `L` in the UI; docs/PROBES.md). A helper pod curls each hop; passing rungs
+  // are ok checks, the first failing rung is the fail check, rungs above it are not run.
+  e('ladder.pod', 'pods', 'Pods answer on IP:targetPort', 'From a helper pod, an HTTP request to each ready endpoint\'s pod IP and targetPort gets an answer (below 500). A timeout means packets are dropped (a NetworkPolicy that does not admit the helper\'s namespace, or a hung pod); a refusal that no other declared port explains means the pod does not listen.'),
+  e('ladder.target-port', 'service', 'targetPort reaches the container', 'The pods refuse the Service\'s targetPort but answer on another declared containerPort: the Service\'s targetPort is wrong.'),
+  e('ladder.cluster-ip', 'service', 'The ClusterIP answers', 'From a helper pod, the Service\'s ClusterIP:port answers when the pods do. A failure here names kube-proxy or the Service (no endpoints, missing rules).'),
+  e('ladder.service-dns', 'dns', 'Cluster DNS resolves the Service', 'From a helper pod, NAME.NAMESPACE.svc.cluster.local:port answers when the ClusterIP does. A failure here names cluster DNS.'),
+  e('ladder.controller', 'ingress', 'The controller serves the host', 'From a helper pod, the Ingress controller\'s (or Gateway proxy\'s) Service, sent the path\'s Host and SNI, answers below 500 and not 404 (unless the pods answer 404 themselves). A failure here names the controller.'),
+  e('ladder.lb', 'loadbalancer', 'The load balancer answers for the host', 'From a helper pod, the load balancer\'s address with the path\'s Host answers when the controller does; fails without probing when the load balancer has no address.'),
+  e('ladder.external', 'dns', 'The external URL reaches the load balancer', 'From a helper pod, the external URL (resolved as cluster clients resolve it) answers, from one of the load balancer\'s addresses. An answer from elsewhere, a timeout or NXDOMAIN names DNS (a stale or missing record).'),
 ];
 
 export const CHECK_IDS = new Set(CATALOGUE.map((c) => c.id));

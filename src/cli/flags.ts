@@ -17,6 +17,29 @@ export interface DiagnoseArgs {
   help: boolean;
   color?: boolean;
   kube: KubeOptions;
+  /** In-cluster probes (helper pods, ephemeral containers, port-forward; docs/PROBES.md). */
+  helpers: HelperArgs;
+}
+
+export interface HelperArgs {
+  /** --image: the helper image (default a pinned nicolaka/netshoot). */
+  image?: string;
+  /** --image-pull-secret (repeatable). */
+  imagePullSecrets: string[];
+  /** --probe-namespace: where helper pods run (default the target's namespace). */
+  probeNamespace?: string;
+  /** --node: pin helper pods to a node. */
+  node?: string;
+  /** --no-helpers: never create anything in the cluster. */
+  noHelpers: boolean;
+  /** --ladder: run the isolation ladder and put it in the report. */
+  ladder: boolean;
+  /** --from-pod POD: run probes from an ephemeral container in this pod's network namespace. */
+  fromPod?: string;
+  /** --allow-privileged: permit the node view's privileged hostNetwork pod. */
+  allowPrivileged: boolean;
+  /** --helper-deadline: activeDeadlineSeconds of helper pods (default 300). */
+  deadlineSeconds: number;
 }
 
 type Kind = 'string' | 'boolean' | 'multi';
@@ -54,7 +77,18 @@ const DEFS: FlagDef[] = [
   { long: 'all-namespaces', short: 'A', kind: 'boolean' },
   { long: 'no-color', kind: 'boolean' },
   { long: 'help', short: 'h', kind: 'boolean' },
+  { long: 'image', kind: 'string' },
+  { long: 'image-pull-secret', kind: 'multi' },
+  { long: 'probe-namespace', kind: 'string' },
+  { long: 'node', kind: 'string' },
+  { long: 'no-helpers', kind: 'boolean' },
+  { long: 'ladder', kind: 'boolean' },
+  { long: 'from-pod', kind: 'string' },
+  { long: 'allow-privileged', kind: 'boolean' },
+  { long: 'helper-deadline', kind: 'string' },
 ];
+
+export const DEFAULT_HELPER_DEADLINE_SECONDS = 300;
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
 
@@ -171,6 +205,7 @@ export function parseDiagnoseArgs(argv: string[]): DiagnoseArgs {
     ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
   };
   if (kube.kubeconfig === '') throw new CliError('flag --kubeconfig needs a path');
+  const helpers = parseHelperArgs(one, values, flag);
   return {
     ...(positional[0] !== undefined ? { target: positional[0] } : {}),
     ...(output ? { output } : {}),
@@ -182,6 +217,43 @@ export function parseDiagnoseArgs(argv: string[]): DiagnoseArgs {
     help: flag('help'),
     ...(flag('no-color') ? { color: false } : {}),
     kube,
+    helpers,
+  };
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function parseHelperArgs(one: (k: string) => string | undefined, values: Map<string, string[]>, flag: (k: string) => boolean): HelperArgs {
+  const image = one('image');
+  if (image !== undefined && (!image || /\s/.test(image))) throw new CliError(`invalid --image "${image}": use an image reference such as registry.example.com/netshoot:v0.14`);
+  const secrets = values.get('image-pull-secret') ?? [];
+  for (const s of secrets) if (!DNS_SUBDOMAIN.test(s)) throw new CliError(`invalid --image-pull-secret "${s}": must be a Secret name`);
+  const pns = one('probe-namespace');
+  if (pns !== undefined && !DNS_LABEL.test(pns)) throw new CliError(`invalid --probe-namespace "${pns}"`);
+  const node = one('node');
+  if (node !== undefined && !DNS_SUBDOMAIN.test(node)) throw new CliError(`invalid --node "${node}": must be a node name`);
+  const fromPod = one('from-pod');
+  if (fromPod !== undefined && !DNS_SUBDOMAIN.test(fromPod.replace(/^pods?\//, ''))) throw new CliError(`invalid --from-pod "${fromPod}": must be a pod name`);
+  let deadlineSeconds = DEFAULT_HELPER_DEADLINE_SECONDS;
+  const hd = one('helper-deadline');
+  if (hd !== undefined) {
+    const ms = parseDuration(hd);
+    if (ms === undefined || ms < 1000) throw new CliError(`invalid --helper-deadline "${hd}": use a duration of at least 1s, such as 60s or 5m`);
+    deadlineSeconds = Math.ceil(ms / 1000);
+  }
+  if (flag('no-helpers') && flag('ladder')) throw new CliError('--ladder needs a helper pod; it cannot be combined with --no-helpers');
+  if (flag('no-helpers') && fromPod !== undefined) throw new CliError('--from-pod adds an ephemeral container; it cannot be combined with --no-helpers');
+  return {
+    ...(image !== undefined ? { image } : {}),
+    imagePullSecrets: secrets,
+    ...(pns !== undefined ? { probeNamespace: pns } : {}),
+    ...(node !== undefined ? { node } : {}),
+    noHelpers: flag('no-helpers'),
+    ladder: flag('ladder'),
+    ...(fromPod !== undefined ? { fromPod: fromPod.replace(/^pods?\//, '') } : {}),
+    allowPrivileged: flag('allow-privileged'),
+    deadlineSeconds,
   };
 }
 
@@ -206,6 +278,16 @@ Flags:
   -A, --all-namespaces         find svc/NAME (etc.) in any namespace
   -v, -v=N                     print API request counts and round trips (N >= 6: every request)
       --no-color               no colour in text output
+In-cluster probes (docs/PROBES.md):
+      --ladder                 run the isolation ladder from a helper pod and report the first failing hop
+      --image IMAGE            helper image (default nicolaka/netshoot, pinned); for air-gapped registries
+      --image-pull-secret NAME pull secret for --image (repeatable)
+      --probe-namespace NS     where helper pods run (default: the target's namespace)
+      --node NODE              pin helper pods to a node
+      --from-pod POD           probe from an ephemeral container in POD (cannot be removed afterwards)
+      --allow-privileged       allow the node view's privileged hostNetwork pod
+      --helper-deadline DUR    helper pods' activeDeadlineSeconds (default 5m)
+      --no-helpers             never create anything in the cluster
 kubectl flags: --kubeconfig --context --cluster --user -n/--namespace -s/--server --token --as --as-group --as-uid
   --certificate-authority --client-certificate --client-key --insecure-skip-tls-verify --tls-server-name
   --request-timeout

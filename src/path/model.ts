@@ -105,6 +105,65 @@ export interface Probes {
   dns: DnsAnswer[];
   tcp: { address: string; port: number; ok: boolean; ms?: number; error?: string }[];
   http: HttpTiming[];
+  /** In-cluster isolation ladder results, one per laddered path (added to the contract, optional; --ladder). */
+  ladder?: LadderResult[];
+  /** Other in-cluster runs (traceroute, dig, curl, node view, port-forward), in the order they ran (optional). */
+  inCluster?: InClusterRun[];
+}
+
+/** One curl `-w` result from a helper pod (milliseconds, cumulative from the start, as curl counts them). */
+export interface CurlWriteOut {
+  /** 0 when no HTTP response arrived. */
+  httpCode: number;
+  remoteIp?: string;
+  remotePort?: number;
+  dnsMs?: number;
+  connectMs?: number;
+  tlsMs?: number;
+  firstByteMs?: number;
+  totalMs?: number;
+  exitCode?: number;
+  error?: string;
+}
+
+export type RungId = 'pod' | 'cluster-ip' | 'service-dns' | 'controller' | 'lb' | 'external';
+/** The hop a failing rung blames. `targetPort`: the pods answer on another declared port. */
+export type RungHop = 'pod' | 'targetPort' | 'service' | 'cluster-dns' | 'controller' | 'loadbalancer' | 'dns';
+
+export interface LadderRungResult {
+  id: RungId;
+  title: string;
+  hop: RungHop;
+  layer: LayerId;
+  /** The check id this rung becomes (`ladder.pod`, `ladder.target-port`, …). */
+  check: string;
+  /** `not-run`: a lower rung failed first (never shown as passing). */
+  status: 'pass' | 'fail' | 'skipped' | 'unknown' | 'not-run';
+  message: string;
+  targets: { label: string; url: string; alt?: boolean; result: string; timing?: CurlWriteOut }[];
+}
+
+export interface LadderResult {
+  /** The Path.id the ladder ran for. */
+  path: string;
+  rungs: LadderRungResult[];
+  verdict: { status: 'ok' | 'fail' | 'unknown'; rung?: RungId; hop?: RungHop; layer?: LayerId; message: string };
+  /** Wall time from start to verdict. */
+  ms?: number;
+  /** The helper pod that ran it (deleted afterwards) and the PodSecurity profile it got. */
+  helper?: { pod: string; namespace: string; profile: string; note?: string };
+}
+
+export interface InClusterRun {
+  kind: 'traceroute' | 'dig' | 'curl' | 'node' | 'workstation-traceroute' | 'portforward';
+  /** What ran, e.g. `traceroute -n -T -p 443 127.0.10.11 (from pod kubectl-netpath-ab12cd-2)`. */
+  title: string;
+  /** One-line outcome (`reached 127.0.10.11 in 3 hops`, `cluster DNS and 127.0.53.1 agree`). */
+  summary: string;
+  status: Status;
+  /** The raw output lines (sanitised when rendered), capped. */
+  lines: string[];
+  exitCode?: number;
 }
 
 export interface Report {

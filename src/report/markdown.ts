@@ -3,6 +3,7 @@
 import type { Check, Report, Status } from '../path/model.ts';
 import { verdictOf } from '../path/model.ts';
 import { sanitizeDeep } from '../text/sanitize.ts';
+import { inClusterMarkdown } from './incluster.ts';
 import { describePath } from './text.ts';
 
 const ICON: Record<Status, string> = { ok: '✅', warn: '⚠️', fail: '❌', unknown: '❔', skipped: '➖' };
@@ -113,6 +114,8 @@ export function renderMarkdown(report: Report): string {
     for (const d of p.dns) out.push(`| ${cell(d.resolver)} | ${cell(d.name)} | ${cell(d.error ?? d.chain.map((c) => `${c.type} ${c.value}${c.ttl !== undefined ? ` (ttl ${c.ttl})` : ''}`).join(', '))} | ${d.ms} |`);
     out.push('');
   }
+
+  out.push(...inClusterMarkdown(r)); // --ladder and other in-cluster runs (src/report/incluster.ts)
 
   const steps = findings.filter((x) => x.c.next && x.c.status !== 'unknown').map((x) => x.c.next!);
   const unknownSteps = findings.filter((x) => x.c.next && x.c.status === 'unknown').map((x) => x.c.next!);

@@ -3,6 +3,7 @@
 import type { Check, Layer, Path, Report, Status } from '../path/model.ts';
 import { verdictOf } from '../path/model.ts';
 import { sanitizeDeep } from '../text/sanitize.ts';
+import { inClusterTextLines } from './incluster.ts';
 
 export interface TextOptions {
   color?: boolean;
@@ -81,6 +82,9 @@ export function renderText(report: Report, o: TextOptions = {}): string {
       if (h.certificate) lines.push(dim(`        served ${h.certificate.subject}; SANs ${h.certificate.sans.join(', ') || '-'}; until ${h.certificate.notAfter.slice(0, 10)}`));
     }
   }
+
+  // In-cluster results (--ladder, traceroute/dig/node runs): src/report/incluster.ts.
+  for (const l of inClusterTextLines(r)) lines.push(/^(ladder|traceroute|dig|curl|node|portforward|workstation)/.test(l) ? bold(l) : l.startsWith('        ') ? dim(l) : l);
 
   if (r.paths.length > 1) {
     lines.push('');
