@@ -87,30 +87,27 @@ export function zip(entries: ArchiveEntry[]): Buffer {
     const method = raw.length ? 8 : 0;
     const crc = crc32(raw);
     if (raw.length >= 0xffffffff || offset >= 0xffffffff) throw new Error('zip: entries over 4 GiB need zip64');
+    // The local header (from offset 4) and its central-directory record (from offset 6) share these fields, in
+    // this order (APPNOTE 4.3.7 and 4.3.12).
+    const shared = (h: Buffer, at: number) => {
+      h.writeUInt16LE(20, at); // version needed
+      h.writeUInt16LE(0x0800, at + 2); // UTF-8 names
+      h.writeUInt16LE(method, at + 4);
+      h.writeUInt16LE(time, at + 6);
+      h.writeUInt16LE(date, at + 8);
+      h.writeUInt32LE(crc, at + 10);
+      h.writeUInt32LE(packed.length, at + 14);
+      h.writeUInt32LE(raw.length, at + 18);
+      h.writeUInt16LE(name.length, at + 22);
+    };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4); // version needed
-    local.writeUInt16LE(0x0800, 6); // UTF-8 names
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(time, 10);
-    local.writeUInt16LE(date, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(packed.length, 18);
-    local.writeUInt32LE(raw.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
+    shared(local, 4);
+    local.writeUInt16LE(0, 28); // extra field length
     const cd = Buffer.alloc(46);
     cd.writeUInt32LE(0x02014b50, 0);
     cd.writeUInt16LE((3 << 8) | 20, 4); // made by: Unix
-    cd.writeUInt16LE(20, 6);
-    cd.writeUInt16LE(0x0800, 8);
-    cd.writeUInt16LE(method, 10);
-    cd.writeUInt16LE(time, 12);
-    cd.writeUInt16LE(date, 14);
-    cd.writeUInt32LE(crc, 16);
-    cd.writeUInt32LE(packed.length, 20);
-    cd.writeUInt32LE(raw.length, 24);
-    cd.writeUInt16LE(name.length, 28);
+    shared(cd, 6);
     cd.writeUInt32LE((((isDir ? 0o040000 : 0o100000) | (e.mode & 0o7777)) << 16 | (isDir ? 0x10 : 0)) >>> 0, 38);
     cd.writeUInt32LE(offset, 42);
     locals.push(local, name, packed);

@@ -35,17 +35,21 @@ const LAYOUT = 5;
 
 const log = (s: string) => process.stderr.write(`release: ${s}\n`);
 
-/** kubectl's plugin-completion helper: kubectl ≥ 1.26 runs `kubectl_complete-netpath ARGS… PARTIAL` on TAB. */
-export const COMPLETION_SCRIPT = `#!/bin/sh
-# kubectl plugin completion for kubectl-netpath (kubectl >= 1.26 runs this on TAB after \`kubectl netpath\`).
-# It asks the plugin itself: \`kubectl-netpath __complete ARGS... PARTIAL\` prints candidates and a :directive line.
-self=$0
+/** POSIX sh that sets $dir to the folder the running script really lives in (symlinks followed, as kubectl's plugin
+ * links and package managers' bin links point at it). Shared by the two scripts below. */
+const SCRIPT_DIR = `self=$0
 while [ -L "$self" ]; do
   link=$(readlink "$self")
   case $link in /*) self=$link ;; *) self=\${self%/*}/$link ;; esac
 done
 case $self in */*) dir=\${self%/*} ;; *) dir=. ;; esac
-if [ -x "$dir/kubectl-netpath" ]; then exec "$dir/kubectl-netpath" __complete "$@"; fi
+`;
+
+/** kubectl's plugin-completion helper: kubectl ≥ 1.26 runs `kubectl_complete-netpath ARGS… PARTIAL` on TAB. */
+export const COMPLETION_SCRIPT = `#!/bin/sh
+# kubectl plugin completion for kubectl-netpath (kubectl >= 1.26 runs this on TAB after \`kubectl netpath\`).
+# It asks the plugin itself: \`kubectl-netpath __complete ARGS... PARTIAL\` prints candidates and a :directive line.
+${SCRIPT_DIR}if [ -x "$dir/kubectl-netpath" ]; then exec "$dir/kubectl-netpath" __complete "$@"; fi
 exec kubectl-netpath __complete "$@"
 `;
 
@@ -53,13 +57,7 @@ exec kubectl-netpath __complete "$@"
 export const LAUNCHER_SCRIPT = `#!/bin/sh
 # kubectl-netpath launcher: this platform's release is the JavaScript bundle, run with Node.js >= 22 from PATH
 # (or NETPATH_NODE=/path/to/node).
-self=$0
-while [ -L "$self" ]; do
-  link=$(readlink "$self")
-  case $link in /*) self=$link ;; *) self=\${self%/*}/$link ;; esac
-done
-case $self in */*) dir=\${self%/*} ;; *) dir=. ;; esac
-node=\${NETPATH_NODE:-node}
+${SCRIPT_DIR}node=\${NETPATH_NODE:-node}
 if ! v=$("$node" --version 2>/dev/null); then
   echo "error: kubectl-netpath needs Node.js >= 22 on PATH on this platform (or NETPATH_NODE=/path/to/node)" >&2
   exit 2

@@ -42,9 +42,8 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'los
 // ---------------------------------------------------------------------------------------------------------------
 // Endpoints pane
 
-export interface EndpointRow {
-  /** Stable key: the address (unique among a Service's endpoints; a new pod on the same address is a remove + add). */
-  key: string;
+/** An endpoint as read from one EndpointSlice (before keys and flaps). */
+export interface SliceEndpoint {
   slice: string;
   address: string;
   pod?: string;
@@ -53,6 +52,11 @@ export interface EndpointRow {
   ready: boolean;
   serving: boolean;
   terminating: boolean;
+}
+
+export interface EndpointRow extends SliceEndpoint {
+  /** Stable key: the address (unique among a Service's endpoints; a new pod on the same address is a remove + add). */
+  key: string;
   /** Times this endpoint flapped (ready→not-ready→ready, or removed and re-added) in this session. */
   flaps: number;
   /** When its current condition started (first seen, or last change). */

@@ -2,7 +2,7 @@
 // (added / removed / ready ↔ not-ready / serving ↔ not-serving / terminating), with a flap count per endpoint.
 // Pure: the same inputs give the same outputs; the caller supplies the time and owns the state.
 import type { KObject } from '../kube/types.ts';
-import type { EndpointRow, TimelineChange, TimelineEntry } from '../state/types.ts';
+import type { EndpointRow, SliceEndpoint, TimelineChange, TimelineEntry } from '../state/types.ts';
 import { sanitize } from '../text/sanitize.ts';
 
 interface Memory {
@@ -26,17 +26,8 @@ export interface TimelineState {
 
 export const EMPTY_TIMELINE: TimelineState = { rows: new Map(), memory: new Map(), seq: 0, initialized: false };
 
-/** An endpoint as read from one EndpointSlice (before keys and flaps). */
-export interface SliceEndpoint {
-  slice: string;
-  address: string;
-  pod?: string;
-  node?: string;
-  zone?: string;
-  ready: boolean;
-  serving: boolean;
-  terminating: boolean;
-}
+// SliceEndpoint is defined beside EndpointRow (the row is a SliceEndpoint plus key, flaps and since).
+export type { SliceEndpoint };
 
 /**
  * The endpoints of a set of EndpointSlices, one per address (an address in two slices — a move in progress — is

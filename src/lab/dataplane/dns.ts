@@ -145,7 +145,10 @@ export function respond(ctx: ControllerContext, who: ResolverIdentity, query: pa
  * A DNS server for wire-format queries answered as resolver `who` answers them (the cluster DNS pods forward
  * non-cluster names to the node's resolver, the lab's primary). Undefined: not a DNS query (dropped).
  */
-export function dnsAnswerer(ctx: ControllerContext, who: ResolverIdentity): (query: Buffer, maxSize: number) => Buffer | undefined {
+/** What a DNS server answers: the response to one wire-format query (`maxSize` bounds UDP answers). */
+export type DnsAnswerer = (query: Buffer, maxSize: number) => Buffer | undefined;
+
+export function dnsAnswerer(ctx: ControllerContext, who: ResolverIdentity): DnsAnswerer {
   return (msg, maxSize) => {
     let query: packet.Packet;
     try {
@@ -158,6 +161,29 @@ export function dnsAnswerer(ctx: ControllerContext, who: ResolverIdentity): (que
     const max = maxSize === Infinity ? Infinity : Math.max(512, Math.min(opt?.udpPayloadSize ?? 512, 4096));
     return respond(ctx, who, query, max);
   };
+}
+
+/** DNS over TCP (two-byte length framing, several queries per connection) on an accepted socket. */
+export function serveDnsOverTcp(sock: net.Socket, answer: DnsAnswerer): void {
+  sock.setTimeout(10_000, () => sock.destroy());
+  let buf = Buffer.alloc(0);
+  sock.on('data', (chunk: Buffer) => {
+    buf = Buffer.concat([buf, chunk]);
+    while (buf.length >= 2) {
+      const len = buf.readUInt16BE(0);
+      if (buf.length < 2 + len) break;
+      const msg = buf.subarray(2, 2 + len);
+      buf = buf.subarray(2 + len);
+      const out = answer(msg, Infinity);
+      if (!out) {
+        sock.destroy();
+        return;
+      }
+      const head = Buffer.alloc(2);
+      head.writeUInt16BE(out.length);
+      sock.write(Buffer.concat([head, out]));
+    }
+  });
 }
 
 interface Bound {
@@ -212,47 +238,29 @@ async function bindPair(ip: string): Promise<Bound> {
 }
 
 function serve(ctx: ControllerContext, who: ResolverIdentity, b: Bound): { close(): Promise<void> } {
+  // UDP: garbage and non-queries are dropped, as resolvers drop them; answers are bounded by the EDNS size.
+  const answerUdp = dnsAnswerer(ctx, who);
   b.udp.on('message', (msg, rinfo) => {
+    const out = answerUdp(msg, 512);
+    if (out) b.udp.send(out, rinfo.port, rinfo.address);
+  });
+  b.udp.on('error', () => {});
+  // TCP: every decodable message is answered, unbounded; garbage closes the connection.
+  const answerTcp: DnsAnswerer = (msg) => {
     let query: packet.Packet;
     try {
       query = packet.decode(msg);
     } catch {
-      return; // not DNS: dropped, as resolvers drop garbage
+      return undefined;
     }
-    if (query.type !== 'query') return;
-    const opt = (query.additionals ?? []).find((a) => a.type === 'OPT') as { udpPayloadSize?: number } | undefined;
-    const max = Math.max(512, Math.min(opt?.udpPayloadSize ?? 512, 4096));
-    const out = respond(ctx, who, query, max);
-    b.udp.send(out, rinfo.port, rinfo.address);
-  });
-  b.udp.on('error', () => {});
+    return respond(ctx, who, query);
+  };
   const conns = new Set<net.Socket>();
   b.tcp.on('connection', (sock) => {
     conns.add(sock);
     sock.on('close', () => conns.delete(sock));
     sock.on('error', () => {});
-    sock.setTimeout(10_000, () => sock.destroy());
-    let buf = Buffer.alloc(0);
-    sock.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      while (buf.length >= 2) {
-        const len = buf.readUInt16BE(0);
-        if (buf.length < 2 + len) break;
-        const msg = buf.subarray(2, 2 + len);
-        buf = buf.subarray(2 + len);
-        let query: packet.Packet;
-        try {
-          query = packet.decode(msg);
-        } catch {
-          sock.destroy();
-          return;
-        }
-        const out = respond(ctx, who, query);
-        const head = Buffer.alloc(2);
-        head.writeUInt16BE(out.length);
-        sock.write(Buffer.concat([head, out]));
-      }
-    });
+    serveDnsOverTcp(sock, answerTcp);
   });
   return {
     close: () =>

@@ -10,7 +10,10 @@
 // Privileged ports (< 1024) bind only as root (or with net.ipv4.ip_unprivileged_port_start lowered on Linux). On
 // EACCES the lab reports once, in one line, and skips every such listener: Services and pods on low ports then
 // refuse connections, everything else works.
+//
+// The owner/claim bookkeeping is shared with the UDP listener manager (udp.ts): see listeners.ts.
 import * as net from 'node:net';
+import { type BindResult, bindOutcome, type Claim, ClaimedListeners, type ListenerEntry } from './listeners.ts';
 
 export type ConnectionHandler = (socket: net.Socket) => void;
 
@@ -23,28 +26,8 @@ export interface ListenerSpec {
   dropConnectionsOnClose?: boolean;
 }
 
-interface Claim {
-  owner: string;
-  spec: ListenerSpec;
-}
-
-interface Entry {
-  key: string;
-  address: string;
-  port: number;
-  claims: Claim[];
-  server?: net.Server;
-  bound: boolean;
-  /** Serialises bind/close on this address:port. */
-  op: Promise<void>;
+interface Entry extends ListenerEntry<ListenerSpec, net.Server> {
   sockets: Set<net.Socket>;
-  failed?: string;
-}
-
-export type ListenerChange = (address: string, port: number, bound: boolean) => void;
-
-export function addrKey(address: string, port: number): string {
-  return `${address}:${port}`;
 }
 
 /** `::ffff:127.1.1.5` → `127.1.1.5` */
@@ -53,91 +36,15 @@ export function plainIP(ip: string | undefined): string {
   return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
 }
 
-export class ListenerManager {
-  private entries = new Map<string, Entry>();
-  private byOwner = new Map<string, Set<string>>();
-  private reserved = new Set<string>();
-  private changeListeners = new Set<ListenerChange>();
+export class ListenerManager extends ClaimedListeners<ListenerSpec, net.Server, Entry> {
   private reportedEacces = false;
-  private reported = new Set<string>();
-  private closed = false;
-  private readonly log: (line: string) => void;
 
   constructor(opts: { log?: (line: string) => void } = {}) {
-    this.log = opts.log ?? ((l) => console.error(`lab: data plane: ${l}`));
+    super('', opts);
   }
 
-  /** Keeps an address:port for someone else (the DNS server): never bound here. */
-  reserve(address: string, port: number): void {
-    this.reserved.add(addrKey(address, port));
-  }
-
-  isReserved(address: string, port: number): boolean {
-    return this.reserved.has(addrKey(address, port));
-  }
-
-  /** True when a listener is accepting on address:port right now. */
-  isBound(address: string, port: number): boolean {
-    return this.entries.get(addrKey(address, port))?.bound ?? false;
-  }
-
-  /** Notified after a listener was bound or closed. Returns an unsubscribe function. */
-  onChange(fn: ListenerChange): () => void {
-    this.changeListeners.add(fn);
-    return () => this.changeListeners.delete(fn);
-  }
-
-  /** What `owner` wants bound now; everything else it held is closed. */
-  sync(owner: string, wanted: ListenerSpec[]): void {
-    if (this.closed) return;
-    const keys = new Set<string>();
-    for (const spec of wanted) {
-      const key = addrKey(spec.address, spec.port);
-      if (keys.has(key) || this.reserved.has(key)) continue;
-      keys.add(key);
-      let e = this.entries.get(key);
-      if (!e) {
-        e = { key, address: spec.address, port: spec.port, claims: [], bound: false, op: Promise.resolve(), sockets: new Set() };
-        this.entries.set(key, e);
-      }
-      const mine = e.claims.find((c) => c.owner === owner);
-      if (mine) mine.spec = spec;
-      else {
-        e.claims.push({ owner, spec });
-        if (e.claims.length > 1) this.reportOnce(`conflict:${key}:${owner}`, `${owner} wants ${key}, which ${e.claims[0]!.owner} already listens on; it waits until that one lets go`);
-      }
-      // Already listening: the new handler takes the next connection, nothing to bind.
-      if (!e.server || e.failed) this.schedule(e);
-    }
-    const before = this.byOwner.get(owner);
-    if (before) {
-      for (const key of before) {
-        if (keys.has(key)) continue;
-        const e = this.entries.get(key);
-        if (!e) continue;
-        const first = e.claims[0];
-        e.claims = e.claims.filter((c) => c.owner !== owner);
-        if (first?.owner === owner) this.dropSockets(e, first);
-        this.schedule(e);
-      }
-    }
-    if (keys.size) this.byOwner.set(owner, keys);
-    else this.byOwner.delete(owner);
-  }
-
-  /** Releases everything `owner` holds. */
-  release(owner: string): void {
-    this.sync(owner, []);
-  }
-
-  /** Resolves once every pending bind and close has finished (tests, start-up). */
-  async settled(): Promise<void> {
-    for (;;) {
-      const ops = [...this.entries.values()].map((e) => e.op);
-      await Promise.all(ops);
-      const again = [...this.entries.values()].map((e) => e.op);
-      if (again.every((op, i) => op === ops[i])) return;
-    }
+  protected newEntry(base: ListenerEntry<ListenerSpec, net.Server>): Entry {
+    return { ...base, sockets: new Set() };
   }
 
   /** Connections a listener accepted count as its own (closed with it when dropConnectionsOnClose). */
@@ -159,68 +66,32 @@ export class ListenerManager {
   }
 
   /** The connections `was` (the owner letting go) accepted go with it, unless it asked to keep them. */
-  private dropSockets(e: Entry, was: Claim): void {
+  protected override letGo(e: Entry, was: Claim<ListenerSpec>): void {
     if (was.spec.dropConnectionsOnClose === false) return;
     for (const s of e.sockets) s.destroy();
     e.sockets.clear();
   }
 
-  private schedule(e: Entry): void {
-    e.op = e.op.then(() => this.apply(e)).catch(() => {});
+  protected async bind(e: Entry): Promise<BindResult<net.Server>> {
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.accept(e, s));
+    const err = await bindOutcome(server, (listening) => server.listen({ host: e.address, port: e.port, exclusive: true }, listening));
+    if (err) return { ok: false, err };
+    server.on('error', () => {});
+    return { ok: true, handle: server };
   }
 
-  private async apply(e: Entry): Promise<void> {
-    const want = !this.closed && e.claims.length > 0;
-    if (want && !e.server) {
-      const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.accept(e, s));
-      const err = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
-        server.once('error', resolve);
-        server.listen({ host: e.address, port: e.port, exclusive: true }, () => {
-          server.removeListener('error', resolve);
-          resolve(undefined);
-        });
-      });
-      if (err) {
-        e.failed = err.code ?? String(err);
-        this.reportBindError(e, err);
-        return;
-      }
-      server.on('error', () => {});
-      e.server = server;
-      e.bound = true;
-      e.failed = undefined;
-      if (this.closed || !e.claims.length) return this.apply(e);
-      this.emit(e.address, e.port, true);
-      return;
+  protected async unbind(e: Entry, server: net.Server): Promise<void> {
+    // close() releases the listening socket at once; its callback waits for the accepted connections, which
+    // may outlive the listener (kube-proxy's, the load balancer's) and must not hold up a rebind.
+    server.close();
+    if (this.closed) {
+      for (const s of e.sockets) s.destroy();
+      e.sockets.clear();
     }
-    if (!want && e.server) {
-      const server = e.server;
-      e.server = undefined;
-      e.bound = false;
-      // close() releases the listening socket at once; its callback waits for the accepted connections, which
-      // may outlive the listener (kube-proxy's, the load balancer's) and must not hold up a rebind.
-      server.close();
-      if (this.closed) {
-        for (const s of e.sockets) s.destroy();
-        e.sockets.clear();
-      }
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      this.emit(e.address, e.port, false);
-    }
-    if (!e.claims.length && !e.server && this.entries.get(e.key) === e) this.entries.delete(e.key);
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
-  private emit(address: string, port: number, bound: boolean): void {
-    for (const fn of this.changeListeners) {
-      try {
-        fn(address, port, bound);
-      } catch {
-        // a broken observer must not break the listener manager
-      }
-    }
-  }
-
-  private reportBindError(e: Entry, err: NodeJS.ErrnoException): void {
+  protected reportBindError(e: Entry, err: NodeJS.ErrnoException): void {
     if (err.code === 'EACCES') {
       if (this.reportedEacces) return;
       this.reportedEacces = true;
@@ -230,23 +101,6 @@ export class ListenerManager {
       return;
     }
     this.reportOnce(`bind:${e.key}:${err.code}`, `cannot listen on ${e.key} for ${e.claims[0]?.owner ?? '?'}: ${err.code ?? err.message}`);
-  }
-
-  private reportOnce(id: string, line: string): void {
-    if (this.reported.has(id)) return;
-    this.reported.add(id);
-    this.log(line);
-  }
-
-  /** Closes every listener and every connection they accepted. */
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const e of this.entries.values()) {
-      e.claims = [];
-      this.schedule(e);
-    }
-    await this.settled();
-    this.byOwner.clear();
   }
 }
 

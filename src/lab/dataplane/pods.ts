@@ -39,9 +39,7 @@ import { type Controller, type ControllerContext, keyOf, splitKey, WorkQueue } f
 import type { PodServerProvider, PolicyCheck } from './types.ts';
 import { type Blackhole, type ListenerManager, type ListenerSpec, plainIP } from './net.ts';
 import type { UdpListenerSpec, UdpListeners, UdpPeer } from './udp.ts';
-
-/** What a DNS server answers: the response to one wire-format query (`maxSize` bounds UDP answers). */
-export type DnsAnswerer = (query: Buffer, maxSize: number) => Buffer | undefined;
+import { type DnsAnswerer, serveDnsOverTcp } from './dns.ts';
 
 export const ANN_RESPONSES = 'lab.netpath.dev/responses';
 export const ANN_TLS = 'lab.netpath.dev/tls';
@@ -131,31 +129,22 @@ function running(statuses: any[] | undefined, name: string): boolean {
 
 /** The TCP containerPorts of the pod's running containers (and running init sidecars), first declaration wins. */
 export function servedPorts(pod: KObject): ServedPort[] {
-  const out: ServedPort[] = [];
-  const seen = new Set<number>();
-  const add = (c: any, statuses: any[] | undefined) => {
-    if (!c?.name || !running(statuses, c.name)) return;
-    for (const p of c.ports ?? []) {
-      const n = Number(p?.containerPort);
-      if ((p?.protocol ?? 'TCP') !== 'TCP' || !Number.isInteger(n) || n < 1 || n > 65535 || seen.has(n)) continue;
-      seen.add(n);
-      out.push({ port: n, container: c.name });
-    }
-  };
-  for (const c of pod.spec?.initContainers ?? []) if (c?.restartPolicy === 'Always') add(c, pod.status?.initContainerStatuses);
-  for (const c of pod.spec?.containers ?? []) add(c, pod.status?.containerStatuses);
-  return out;
+  return servedPortsOf(pod, 'TCP');
 }
 
 /** The UDP containerPorts of the pod's running containers (and running init sidecars), first declaration wins. */
 export function servedUdpPorts(pod: KObject): ServedPort[] {
+  return servedPortsOf(pod, 'UDP');
+}
+
+function servedPortsOf(pod: KObject, protocol: 'TCP' | 'UDP'): ServedPort[] {
   const out: ServedPort[] = [];
   const seen = new Set<number>();
   const add = (c: any, statuses: any[] | undefined) => {
     if (!c?.name || !running(statuses, c.name)) return;
     for (const p of c.ports ?? []) {
       const n = Number(p?.containerPort);
-      if (p?.protocol !== 'UDP' || !Number.isInteger(n) || n < 1 || n > 65535 || seen.has(n)) continue;
+      if ((p?.protocol ?? 'TCP') !== protocol || !Number.isInteger(n) || n < 1 || n > 65535 || seen.has(n)) continue;
       seen.add(n);
       out.push({ port: n, container: c.name });
     }
@@ -485,27 +474,4 @@ export function podServers(deps: PodServersDeps): PodServers {
       return key ? pods.get(key)?.pod : undefined;
     },
   };
-}
-
-/** DNS over TCP (two-byte length framing, several queries per connection) on an accepted socket. */
-export function serveDnsOverTcp(sock: net.Socket, answer: DnsAnswerer): void {
-  sock.setTimeout(10_000, () => sock.destroy());
-  let buf = Buffer.alloc(0);
-  sock.on('data', (chunk: Buffer) => {
-    buf = Buffer.concat([buf, chunk]);
-    while (buf.length >= 2) {
-      const len = buf.readUInt16BE(0);
-      if (buf.length < 2 + len) break;
-      const msg = buf.subarray(2, 2 + len);
-      buf = buf.subarray(2 + len);
-      const out = answer(msg, Infinity);
-      if (!out) {
-        sock.destroy();
-        return;
-      }
-      const head = Buffer.alloc(2);
-      head.writeUInt16BE(out.length);
-      sock.write(Buffer.concat([head, out]));
-    }
-  });
 }

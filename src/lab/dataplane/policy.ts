@@ -111,7 +111,11 @@ export function namedPortNumbers(pod: KObject, name: string, protocol: string): 
   return out;
 }
 
-function portMatches(rulePort: any, target: KObject, port: number, protocol: string): boolean {
+/**
+ * Whether a rule's `ports` entry admits port/protocol: no port means every port, a number (with an optional
+ * endPort range) itself, a name the numbers `named` resolves it to.
+ */
+function rulePortMatches(rulePort: any, port: number, protocol: string, named: (name: string) => number[]): boolean {
   if (!rulePort || typeof rulePort !== 'object') return false;
   if ((rulePort.protocol ?? 'TCP') !== protocol) return false;
   const p = rulePort.port;
@@ -122,7 +126,12 @@ function portMatches(rulePort: any, target: KObject, port: number, protocol: str
     if (Number.isInteger(end) && end >= n) return port >= n && port <= end;
     return port === n;
   }
-  return namedPortNumbers(target, String(p), protocol).includes(port);
+  return named(String(p)).includes(port);
+}
+
+/** Ingress: a named port is looked up on the target pod. */
+function portMatches(rulePort: any, target: KObject, port: number, protocol: string): boolean {
+  return rulePortMatches(rulePort, port, protocol, (name) => namedPortNumbers(target, name, protocol));
 }
 
 function ruleMatches(rule: any, np: KObject, input: IngressInput, protocol: string): boolean {
@@ -172,18 +181,9 @@ export function isolatesEgress(np: KObject, pod: KObject): boolean {
   return policyTypesOf(np).includes('Egress') && selectsPod(np, pod);
 }
 
+/** Egress: a named port is looked up on the destination pod; a destination that is no pod has none. */
 function egressPortMatches(rulePort: any, dest: PolicySource, port: number, protocol: string): boolean {
-  if (!rulePort || typeof rulePort !== 'object') return false;
-  if ((rulePort.protocol ?? 'TCP') !== protocol) return false;
-  const p = rulePort.port;
-  if (p === undefined || p === null || p === '') return true;
-  if (typeof p === 'number' || /^\d+$/.test(String(p))) {
-    const n = Number(p);
-    const end = rulePort.endPort;
-    if (Number.isInteger(end) && end >= n) return port >= n && port <= end;
-    return port === n;
-  }
-  return !!dest.pod && namedPortNumbers(dest.pod, String(p), protocol).includes(port);
+  return rulePortMatches(rulePort, port, protocol, (name) => (dest.pod ? namedPortNumbers(dest.pod, name, protocol) : []));
 }
 
 /** Decides one outgoing connection of a pod. Pure. */

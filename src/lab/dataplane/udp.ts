@@ -1,8 +1,8 @@
 // UDP for the data plane: a listener manager for datagram sockets on (address, port), and the connection
 // tracking kube-proxy and the load balancers use to forward UDP flows.
 //
-// - `UdpListeners.sync(owner, wanted)` is the UDP twin of ListenerManager.sync (net.ts): idempotent, first owner
-//   of an address:port keeps it, handlers swapped in place. A port nothing listens on answers with the kernel's
+// - `UdpListeners.sync(owner, wanted)` is the UDP twin of ListenerManager.sync (net.ts; the shared bookkeeping is
+//   listeners.ts): idempotent, first owner of an address:port keeps it, handlers swapped in place. A port nothing listens on answers with the kernel's
 //   ICMP port unreachable, so a client's connected socket gets ECONNREFUSED — how kube-proxy's REJECT rule for a
 //   Service without endpoints looks to a UDP client too.
 // - `UdpConntrack.forward` relays one datagram of a flow (client address:port → a virtual address) to the endpoint
@@ -10,7 +10,8 @@
 //   back from the virtual address (what conntrack's reverse NAT does). A flow keeps its endpoint until it has been
 //   idle for 30 s (nf_conntrack_udp_timeout) or the endpoint goes away.
 import * as dgram from 'node:dgram';
-import { addrKey, plainIP } from './net.ts';
+import { type BindResult, bindOutcome, ClaimedListeners, type ListenerEntry } from './listeners.ts';
+import { plainIP } from './net.ts';
 
 export interface UdpPeer {
   address: string;
@@ -26,168 +27,50 @@ export interface UdpListenerSpec {
   handler: DatagramHandler;
 }
 
-interface Entry {
-  key: string;
-  address: string;
-  port: number;
-  claims: { owner: string; spec: UdpListenerSpec }[];
-  socket?: dgram.Socket;
-  bound: boolean;
-  op: Promise<void>;
-  failed?: string;
-}
-
-export class UdpListeners {
-  private entries = new Map<string, Entry>();
-  private byOwner = new Map<string, Set<string>>();
-  private reserved = new Set<string>();
-  private changeListeners = new Set<(address: string, port: number, bound: boolean) => void>();
-  private reported = new Set<string>();
-  private closed = false;
-  private readonly log: (line: string) => void;
-
+export class UdpListeners extends ClaimedListeners<UdpListenerSpec, dgram.Socket> {
   constructor(opts: { log?: (line: string) => void } = {}) {
-    this.log = opts.log ?? ((l) => console.error(`lab: data plane: ${l}`));
+    super('udp ', opts);
   }
 
-  reserve(address: string, port: number): void {
-    this.reserved.add(addrKey(address, port));
+  protected newEntry(base: ListenerEntry<UdpListenerSpec, dgram.Socket>): ListenerEntry<UdpListenerSpec, dgram.Socket> {
+    return base;
   }
 
-  isBound(address: string, port: number): boolean {
-    return this.entries.get(addrKey(address, port))?.bound ?? false;
-  }
-
-  onChange(fn: (address: string, port: number, bound: boolean) => void): () => void {
-    this.changeListeners.add(fn);
-    return () => this.changeListeners.delete(fn);
-  }
-
-  sync(owner: string, wanted: UdpListenerSpec[]): void {
-    if (this.closed) return;
-    const keys = new Set<string>();
-    for (const spec of wanted) {
-      const key = addrKey(spec.address, spec.port);
-      if (keys.has(key) || this.reserved.has(key)) continue;
-      keys.add(key);
-      let e = this.entries.get(key);
-      if (!e) {
-        e = { key, address: spec.address, port: spec.port, claims: [], bound: false, op: Promise.resolve() };
-        this.entries.set(key, e);
-      }
-      const mine = e.claims.find((c) => c.owner === owner);
-      if (mine) mine.spec = spec;
-      else {
-        e.claims.push({ owner, spec });
-        if (e.claims.length > 1) this.reportOnce(`conflict:${key}:${owner}`, `${owner} wants udp ${key}, which ${e.claims[0]!.owner} already listens on; it waits until that one lets go`);
-      }
-      if (!e.socket || e.failed) this.schedule(e);
-    }
-    for (const key of this.byOwner.get(owner) ?? []) {
-      if (keys.has(key)) continue;
-      const e = this.entries.get(key);
-      if (!e) continue;
-      e.claims = e.claims.filter((c) => c.owner !== owner);
-      this.schedule(e);
-    }
-    if (keys.size) this.byOwner.set(owner, keys);
-    else this.byOwner.delete(owner);
-  }
-
-  release(owner: string): void {
-    this.sync(owner, []);
-  }
-
-  async settled(): Promise<void> {
-    for (;;) {
-      const ops = [...this.entries.values()].map((e) => e.op);
-      await Promise.all(ops);
-      const again = [...this.entries.values()].map((e) => e.op);
-      if (again.every((op, i) => op === ops[i])) return;
-    }
-  }
-
-  private schedule(e: Entry): void {
-    e.op = e.op.then(() => this.apply(e)).catch(() => {});
-  }
-
-  private async apply(e: Entry): Promise<void> {
-    const want = !this.closed && e.claims.length > 0;
-    if (want && !e.socket) {
-      const sock = dgram.createSocket({ type: 'udp4' });
-      const err = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
-        sock.once('error', resolve);
-        sock.bind({ address: e.address, port: e.port, exclusive: true }, () => {
-          sock.removeListener('error', resolve);
-          resolve(undefined);
-        });
-      });
-      if (err) {
-        try {
-          sock.close();
-        } catch {
-          // never bound
-        }
-        e.failed = err.code ?? String(err);
-        if (err.code === 'EACCES')
-          this.reportOnce('eacces', `cannot bind privileged UDP ports (< 1024) without root (EACCES on ${e.key}); UDP listeners on low ports (cluster DNS on 53) are skipped — run as root or set net.ipv4.ip_unprivileged_port_start=0`);
-        else this.reportOnce(`bind:${e.key}:${err.code}`, `cannot listen on udp ${e.key} for ${e.claims[0]?.owner ?? '?'}: ${err.code ?? err.message}`);
-        return;
-      }
-      sock.on('error', () => {});
-      sock.on('message', (msg, rinfo) => {
-        const claim = e.claims[0];
-        if (!claim) return;
-        const from = { address: plainIP(rinfo.address), port: rinfo.port };
-        try {
-          claim.spec.handler(msg, from, (buf) => {
-            if (e.socket === sock) sock.send(buf, from.port, from.address);
-          });
-        } catch (err2) {
-          this.reportOnce(`handler:${e.key}`, `datagram handler on udp ${e.key} failed: ${(err2 as Error)?.message ?? err2}`);
-        }
-      });
-      e.socket = sock;
-      e.bound = true;
-      e.failed = undefined;
-      if (this.closed || !e.claims.length) return this.apply(e);
-      this.emit(e.address, e.port, true);
-      return;
-    }
-    if (!want && e.socket) {
-      const sock = e.socket;
-      e.socket = undefined;
-      e.bound = false;
-      await new Promise<void>((resolve) => sock.close(() => resolve()));
-      this.emit(e.address, e.port, false);
-    }
-    if (!e.claims.length && !e.socket && this.entries.get(e.key) === e) this.entries.delete(e.key);
-  }
-
-  private emit(address: string, port: number, bound: boolean): void {
-    for (const fn of this.changeListeners) {
+  protected async bind(e: ListenerEntry<UdpListenerSpec, dgram.Socket>): Promise<BindResult<dgram.Socket>> {
+    const sock = dgram.createSocket({ type: 'udp4' });
+    const err = await bindOutcome(sock, (listening) => sock.bind({ address: e.address, port: e.port, exclusive: true }, listening));
+    if (err) {
       try {
-        fn(address, port, bound);
+        sock.close();
       } catch {
-        // observers must not break the manager
+        // never bound
       }
+      return { ok: false, err };
     }
+    sock.on('error', () => {});
+    sock.on('message', (msg, rinfo) => {
+      const claim = e.claims[0];
+      if (!claim) return;
+      const from = { address: plainIP(rinfo.address), port: rinfo.port };
+      try {
+        claim.spec.handler(msg, from, (buf) => {
+          if (e.handle === sock) sock.send(buf, from.port, from.address);
+        });
+      } catch (err2) {
+        this.reportOnce(`handler:${e.key}`, `datagram handler on udp ${e.key} failed: ${(err2 as Error)?.message ?? err2}`);
+      }
+    });
+    return { ok: true, handle: sock };
   }
 
-  private reportOnce(id: string, line: string): void {
-    if (this.reported.has(id)) return;
-    this.reported.add(id);
-    this.log(line);
+  protected reportBindError(e: ListenerEntry<UdpListenerSpec, dgram.Socket>, err: NodeJS.ErrnoException): void {
+    if (err.code === 'EACCES')
+      this.reportOnce('eacces', `cannot bind privileged UDP ports (< 1024) without root (EACCES on ${e.key}); UDP listeners on low ports (cluster DNS on 53) are skipped — run as root or set net.ipv4.ip_unprivileged_port_start=0`);
+    else this.reportOnce(`bind:${e.key}:${err.code}`, `cannot listen on udp ${e.key} for ${e.claims[0]?.owner ?? '?'}: ${err.code ?? err.message}`);
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const e of this.entries.values()) {
-      e.claims = [];
-      this.schedule(e);
-    }
-    await this.settled();
-    this.byOwner.clear();
+  protected async unbind(_e: ListenerEntry<UdpListenerSpec, dgram.Socket>, sock: dgram.Socket): Promise<void> {
+    await new Promise<void>((resolve) => sock.close(() => resolve()));
   }
 }
 

@@ -117,28 +117,41 @@ function encodeQuery(name: string, type: RRType, id: number): Buffer {
   });
 }
 
+type QueryResult = { buf: Buffer; ms: number } | 'timeout';
+
+/**
+ * The one-shot ending of a DNS query: the first result wins; it clears the timeout (which, like an abort, ends
+ * the query as 'timeout'), stops listening to the signal and closes the socket.
+ */
+function settleQuery(resolve: (v: QueryResult) => void, timeoutMs: number, signal: AbortSignal | undefined, closeSocket: () => void): (v: QueryResult) => void {
+  let done = false;
+  const finish = (v: QueryResult) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    closeSocket();
+    resolve(v);
+  };
+  const onAbort = () => finish('timeout');
+  const timer = setTimeout(() => finish('timeout'), timeoutMs);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return finish;
+}
+
 /** One UDP query from `local` (the pod IP); resolves with the raw reply or 'timeout'. */
-export function udpQuery(local: string | undefined, host: string, port: number, name: string, type: RRType, timeoutMs: number, signal?: AbortSignal): Promise<{ buf: Buffer; ms: number } | 'timeout'> {
+export function udpQuery(local: string | undefined, host: string, port: number, name: string, type: RRType, timeoutMs: number, signal?: AbortSignal): Promise<QueryResult> {
   return new Promise((resolve) => {
     const id = Math.floor(Math.random() * 65536);
     const sock = dgram.createSocket('udp4');
     const t0 = performance.now();
-    let done = false;
-    const finish = (v: { buf: Buffer; ms: number } | 'timeout') => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+    const finish = settleQuery(resolve, timeoutMs, signal, () => {
       try {
         sock.close();
       } catch {
         // already closed
       }
-      resolve(v);
-    };
-    const onAbort = () => finish('timeout');
-    const timer = setTimeout(() => finish('timeout'), timeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    });
     sock.on('error', () => finish('timeout'));
     sock.on('message', (msg) => {
       if (msg.length >= 2 && msg.readUInt16BE(0) === id) finish({ buf: msg, ms: performance.now() - t0 });
@@ -150,24 +163,13 @@ export function udpQuery(local: string | undefined, host: string, port: number, 
 }
 
 /** One query over TCP (dig +tcp, or a truncated UDP answer). */
-export function tcpQuery(local: string | undefined, host: string, port: number, name: string, type: RRType, timeoutMs: number, signal?: AbortSignal): Promise<{ buf: Buffer; ms: number } | 'timeout'> {
+export function tcpQuery(local: string | undefined, host: string, port: number, name: string, type: RRType, timeoutMs: number, signal?: AbortSignal): Promise<QueryResult> {
   return new Promise((resolve) => {
     const id = Math.floor(Math.random() * 65536);
     const t0 = performance.now();
     const sock = net.connect({ host, port, ...(local && local !== '127.0.0.1' ? { localAddress: local } : {}) });
     let buf = Buffer.alloc(0);
-    let done = false;
-    const finish = (v: { buf: Buffer; ms: number } | 'timeout') => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      sock.destroy();
-      resolve(v);
-    };
-    const onAbort = () => finish('timeout');
-    const timer = setTimeout(() => finish('timeout'), timeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const finish = settleQuery(resolve, timeoutMs, signal, () => sock.destroy());
     sock.on('error', () => finish('timeout'));
     sock.on('connect', () => {
       const q = encodeQuery(name, type, id);

@@ -4,17 +4,17 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResourceRegistry } from '../../../../src/lab/resources.ts';
-import { Store } from '../../../../src/lab/store/store.ts';
-import { LogStore } from '../../../../src/lab/runtime/logs.ts';
+import type { ResourceRegistry } from '../../../../src/lab/resources.ts';
+import type { Store } from '../../../../src/lab/store/store.ts';
 import { type CertificateAuthority, createCA } from '../../../../src/lab/pki.ts';
-import { ControllerManager } from '../../../../src/lab/controllers/runtime.ts';
+import type { ControllerManager } from '../../../../src/lab/controllers/runtime.ts';
 import { createCore, type DataPlaneCore } from '../../../../src/lab/dataplane/core.ts';
 import { checkLoopback, connectFrom, ListenerManager } from '../../../../src/lab/dataplane/net.ts';
 import { healthzBody } from '../../../../src/lab/dataplane/kubeproxy.ts';
 import { parseResponses, responseFor } from '../../../../src/lab/dataplane/pods.ts';
 import type { PodServerProvider } from '../../../../src/lab/dataplane/types.ts';
 import type { KObject } from '../../../../src/lab/types.ts';
+import { controlPlane, upsert } from './control-plane.ts';
 
 // Addresses of their own (nodes 127.0.201.N, pods 127.1.201-202.x, ClusterIPs 127.2.201.x, LB 127.0.10.201+),
 // so that this file runs beside the lab's end-to-end tests.
@@ -30,11 +30,7 @@ const providerConns: { pod: string; port: number; remote: string }[] = [];
 
 const T = (plural: string, group = '') => registry.type(group, plural);
 
-function put(def: ReturnType<typeof T>, obj: KObject): KObject {
-  const cur = store.get(def, obj.metadata.namespace, obj.metadata.name!);
-  if (!cur) return store.create(def, obj);
-  return store.update(def, { ...obj, metadata: { ...obj.metadata, resourceVersion: cur.metadata.resourceVersion } });
-}
+const put = (def: ReturnType<typeof T>, obj: KObject): KObject => upsert(store, def, obj);
 
 function node(i: number, ip: string): KObject {
   return {
@@ -122,9 +118,7 @@ function get(host: string, port: number, path = '/', opts: { from?: string; time
 
 beforeAll(async () => {
   ca = await createCA();
-  store = new Store();
-  registry = new ResourceRegistry();
-  mgr = new ControllerManager(store, registry, new LogStore(), ca);
+  ({ store, registry, mgr } = controlPlane(ca));
   mgr.start();
   for (const ns of ['dp', 'other']) store.create(T('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'kubernetes.io/metadata.name': ns } } });
   store.create(T('nodes'), node(1, N1));

@@ -6,13 +6,13 @@ import * as net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { execa } from 'execa';
 import * as packet from 'dns-packet';
-import { ResourceRegistry } from '../../../../src/lab/resources.ts';
-import { Store } from '../../../../src/lab/store/store.ts';
-import { LogStore } from '../../../../src/lab/runtime/logs.ts';
+import type { ResourceRegistry } from '../../../../src/lab/resources.ts';
+import type { Store } from '../../../../src/lab/store/store.ts';
 import { createCA } from '../../../../src/lab/pki.ts';
-import { ControllerManager } from '../../../../src/lab/controllers/runtime.ts';
+import type { ControllerManager } from '../../../../src/lab/controllers/runtime.ts';
 import type { KObject } from '../../../../src/lab/types.ts';
 import { startDns } from '../../../../src/lab/dataplane/dns.ts';
+import { controlPlane } from './control-plane.ts';
 
 let store: Store;
 let registry: ResourceRegistry;
@@ -78,9 +78,7 @@ function tcpQuery(server: string, name: string, type: string): Promise<packet.Pa
 const rcodeOf = (p: packet.Packet) => (p as any).rcode as string;
 
 beforeAll(async () => {
-  store = new Store();
-  registry = new ResourceRegistry();
-  mgr = new ControllerManager(store, registry, new LogStore(), await createCA());
+  ({ store, registry, mgr } = controlPlane(await createCA()));
   create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
   create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { type: 'ClusterIP', clusterIP: '127.2.0.50', clusterIPs: ['127.2.0.50'], selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] } });
   create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-headless', namespace: 'shop' }, spec: { clusterIP: 'None', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });

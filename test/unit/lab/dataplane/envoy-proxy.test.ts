@@ -6,15 +6,15 @@ import { join } from 'node:path';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { ResourceRegistry } from '../../../../src/lab/resources.ts';
-import { Store } from '../../../../src/lab/store/store.ts';
-import { LogStore } from '../../../../src/lab/runtime/logs.ts';
+import type { ResourceRegistry } from '../../../../src/lab/resources.ts';
+import type { Store } from '../../../../src/lab/store/store.ts';
 import { type CertificateAuthority, createCA, issue } from '../../../../src/lab/pki.ts';
-import { ControllerManager } from '../../../../src/lab/controllers/runtime.ts';
+import type { ControllerManager } from '../../../../src/lab/controllers/runtime.ts';
 import { GATEWAY_CONTROLLER_NAME } from '../../../../src/lab/controllers/gateway.ts';
 import type { KObject } from '../../../../src/lab/types.ts';
 import { buildGatewayTable, envoyProxyProvider, formatEnvoyAccessLine, pickListener, selectRoute } from '../../../../src/lab/dataplane/proxies/envoy.ts';
 import { gatewayHostMatches, intersectHostnames, pathPrefixMatches } from '../../../../src/lab/dataplane/proxies/common.ts';
+import { controlPlane } from './control-plane.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', '..', '..', 'shared', 'fixtures', 'logs', 'envoy');
 const GW = { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'gw', namespace: 'infra' };
@@ -82,9 +82,7 @@ beforeAll(async () => {
   ca = await createCA();
   // one second per object, so creation order is visible in creationTimestamp (the age tie-break)
   let clock = Date.UTC(2026, 0, 1);
-  store = new Store({ now: () => (clock += 1000) });
-  registry = new ResourceRegistry();
-  mgr = new ControllerManager(store, registry, new LogStore(), ca);
+  ({ store, registry, mgr } = controlPlane(ca, { now: () => (clock += 1000) }));
   for (const n of ['infra', 'app', 'other']) create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n, labels: { 'kubernetes.io/metadata.name': n } } });
   const kp = await issue({ commonName: '*.gw.test', dnsNames: ['*.gw.test'], issuer: ca });
   create({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'gw-tls', namespace: 'infra' }, data: { 'tls.crt': Buffer.from(kp.certPem).toString('base64'), 'tls.key': Buffer.from(kp.keyPem).toString('base64') } });

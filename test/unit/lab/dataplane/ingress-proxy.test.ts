@@ -6,13 +6,10 @@ import { join } from 'node:path';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import { ResourceRegistry } from '../../../../src/lab/resources.ts';
-import { Store } from '../../../../src/lab/store/store.ts';
-import { LogStore } from '../../../../src/lab/runtime/logs.ts';
 import { type CertificateAuthority, createCA, issue } from '../../../../src/lab/pki.ts';
-import { ControllerManager } from '../../../../src/lab/controllers/runtime.ts';
 import type { IngressControllerArgs } from '../../../../src/lab/controllers/ingress.ts';
 import type { KObject } from '../../../../src/lab/types.ts';
+import { controlPlane } from './control-plane.ts';
 import {
   type AccessRecord,
   buildIngressConfig,
@@ -36,10 +33,7 @@ beforeAll(async () => {
 });
 
 function newCtx() {
-  const store = new Store();
-  const registry = new ResourceRegistry();
-  const logs = new LogStore();
-  const mgr = new ControllerManager(store, registry, logs, ca);
+  const { store, registry, logs, mgr } = controlPlane(ca);
   const create = (o: KObject) => store.create(registry.forKind(o.apiVersion, o.kind)!, structuredClone(o));
   create({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } });
   create({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'other' }, spec: { controller: 'example.com/other' } });

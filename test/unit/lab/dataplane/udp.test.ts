@@ -4,14 +4,14 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as packet from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResourceRegistry } from '../../../../src/lab/resources.ts';
-import { Store } from '../../../../src/lab/store/store.ts';
-import { LogStore } from '../../../../src/lab/runtime/logs.ts';
+import type { ResourceRegistry } from '../../../../src/lab/resources.ts';
+import type { Store } from '../../../../src/lab/store/store.ts';
 import { createCA } from '../../../../src/lab/pki.ts';
-import { ControllerManager } from '../../../../src/lab/controllers/runtime.ts';
+import type { ControllerManager } from '../../../../src/lab/controllers/runtime.ts';
 import { createCore, type DataPlaneCore } from '../../../../src/lab/dataplane/core.ts';
 import { checkLoopback } from '../../../../src/lab/dataplane/net.ts';
 import type { KObject } from '../../../../src/lab/types.ts';
+import { controlPlane, upsert } from './control-plane.ts';
 
 // Addresses of their own (nodes 127.0.203.N, pods 127.1.203.x, ClusterIPs 127.2.203.x, LB 127.0.10.240+).
 const N1 = '127.0.203.1';
@@ -26,11 +26,7 @@ let loopbackOk = true;
 
 const T = (plural: string, group = '') => registry.type(group, plural);
 
-function put(def: ReturnType<typeof T>, obj: KObject): KObject {
-  const cur = store.get(def, obj.metadata.namespace, obj.metadata.name!);
-  if (!cur) return store.create(def, obj);
-  return store.update(def, { ...obj, metadata: { ...obj.metadata, resourceVersion: cur.metadata.resourceVersion } });
-}
+const put = (def: ReturnType<typeof T>, obj: KObject): KObject => upsert(store, def, obj);
 
 function node(i: number, ip: string): KObject {
   return { apiVersion: 'v1', kind: 'Node', metadata: { name: `udp-node-${i}` }, spec: { podCIDR: `127.1.203.0/24` }, status: { addresses: [{ type: 'InternalIP', address: ip }] } };
@@ -109,9 +105,7 @@ function aRecords(a: Answer): string[] {
 beforeAll(async () => {
   loopbackOk = (await checkLoopback([N1, '127.1.203.1'])).ok;
   if (!loopbackOk) return;
-  store = new Store();
-  registry = new ResourceRegistry();
-  mgr = new ControllerManager(store, registry, new LogStore(), await createCA());
+  ({ store, registry, mgr } = controlPlane(await createCA()));
   mgr.start();
   store.create(T('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'udp', labels: { 'kubernetes.io/metadata.name': 'udp' } } });
   store.create(T('nodes'), node(1, N1));
