@@ -41,6 +41,16 @@ export const DIAGNOSE_FLAGS: FlagSpec[] = [
   { long: 'insecure-skip-tls-verify', value: false, help: 'do not verify the server certificate' },
   { long: 'tls-server-name', value: true, help: 'server name for TLS verification' },
   { long: 'request-timeout', value: true, help: 'API request timeout' },
+  { long: 'image', value: true, help: 'helper-pod image (default a pinned nicolaka/netshoot)' },
+  { long: 'image-pull-secret', value: true, help: 'pull secret for the helper image (repeatable)' },
+  { long: 'probe-namespace', value: true, help: 'namespace for helper pods' },
+  { long: 'node', value: true, help: 'pin helper pods to a node' },
+  { long: 'no-helpers', value: false, help: 'never create anything in the cluster' },
+  { long: 'read-only', value: false, help: 'API reads and logs only' },
+  { long: 'ladder', value: false, help: 'run the in-cluster isolation ladder' },
+  { long: 'from-pod', value: true, help: "probe from an ephemeral container in this pod's network namespace" },
+  { long: 'allow-privileged', value: false, help: "permit the node view's privileged hostNetwork pod" },
+  { long: 'helper-deadline', value: true, help: 'activeDeadlineSeconds of helper pods (duration)' },
   { long: 'help', short: 'h', value: false, help: 'help' },
 ];
 
@@ -63,6 +73,7 @@ const KINDS = [
 
 const COMMANDS = [
   { name: 'lab', help: 'run the embedded lab cluster' },
+  { name: 'cleanup', help: 'delete helper pods this tool left behind' },
   { name: '--demo', help: 'the embedded lab with the demo scenario' },
   { name: '--version', help: 'print the version' },
 ];

@@ -30,8 +30,13 @@ export interface HelperArgs {
   probeNamespace?: string;
   /** --node: pin helper pods to a node. */
   node?: string;
-  /** --no-helpers: never create anything in the cluster. */
+  /** --no-helpers: never create anything in the cluster. Implied by --read-only. */
   noHelpers: boolean;
+  /**
+   * --read-only: only get/list/watch and pods/log — no helper pods, no ephemeral containers, no port-forward
+   * (what a view-only RBAC role allows).
+   */
+  readOnly: boolean;
   /** --ladder: run the isolation ladder and put it in the report. */
   ladder: boolean;
   /** --from-pod POD: run probes from an ephemeral container in this pod's network namespace. */
@@ -52,7 +57,8 @@ interface FlagDef {
   ignored?: boolean;
 }
 
-const DEFS: FlagDef[] = [
+/** Every flag of a diagnosis (completion offers these; test/unit/dist/complete.test.ts keeps the two in step). */
+export const DEFS: FlagDef[] = [
   { long: 'kubeconfig', kind: 'string' },
   { long: 'context', kind: 'string' },
   { long: 'cluster', kind: 'string' },
@@ -82,6 +88,7 @@ const DEFS: FlagDef[] = [
   { long: 'probe-namespace', kind: 'string' },
   { long: 'node', kind: 'string' },
   { long: 'no-helpers', kind: 'boolean' },
+  { long: 'read-only', kind: 'boolean' },
   { long: 'ladder', kind: 'boolean' },
   { long: 'from-pod', kind: 'string' },
   { long: 'allow-privileged', kind: 'boolean' },
@@ -242,14 +249,18 @@ function parseHelperArgs(one: (k: string) => string | undefined, values: Map<str
     if (ms === undefined || ms < 1000) throw new CliError(`invalid --helper-deadline "${hd}": use a duration of at least 1s, such as 60s or 5m`);
     deadlineSeconds = Math.ceil(ms / 1000);
   }
-  if (flag('no-helpers') && flag('ladder')) throw new CliError('--ladder needs a helper pod; it cannot be combined with --no-helpers');
-  if (flag('no-helpers') && fromPod !== undefined) throw new CliError('--from-pod adds an ephemeral container; it cannot be combined with --no-helpers');
+  const readOnly = flag('read-only');
+  const noHelpers = flag('no-helpers') || readOnly;
+  const why = readOnly ? '--read-only' : '--no-helpers';
+  if (noHelpers && flag('ladder')) throw new CliError(`--ladder needs a helper pod; it cannot be combined with ${why}`);
+  if (noHelpers && fromPod !== undefined) throw new CliError(`--from-pod adds an ephemeral container; it cannot be combined with ${why}`);
   return {
     ...(image !== undefined ? { image } : {}),
     imagePullSecrets: secrets,
     ...(pns !== undefined ? { probeNamespace: pns } : {}),
     ...(node !== undefined ? { node } : {}),
-    noHelpers: flag('no-helpers'),
+    noHelpers,
+    readOnly,
     ladder: flag('ladder'),
     ...(fromPod !== undefined ? { fromPod: fromPod.replace(/^pods?\//, '') } : {}),
     allowPrivileged: flag('allow-privileged'),
@@ -288,6 +299,7 @@ In-cluster probes (docs/PROBES.md):
       --allow-privileged       allow the node view's privileged hostNetwork pod
       --helper-deadline DUR    helper pods' activeDeadlineSeconds (default 5m)
       --no-helpers             never create anything in the cluster
+      --read-only              API reads and logs only: no helper pods, ephemeral containers or port-forwards
 kubectl flags: --kubeconfig --context --cluster --user -n/--namespace -s/--server --token --as --as-group --as-uid
   --certificate-authority --client-certificate --client-key --insecure-skip-tls-verify --tls-server-name
   --request-timeout

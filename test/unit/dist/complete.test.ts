@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { COMPLETION_SCRIPT } from '../../../scripts/release.ts';
 import { complete, DIAGNOSE_FLAGS, DIRECTIVE, type Lister } from '../../../src/cli/complete.ts';
 import { loadContexts } from '../../../src/cli/complete-kube.ts';
-import { parseDiagnoseArgs } from '../../../src/cli/flags.ts';
+import { DEFS, parseDiagnoseArgs } from '../../../src/cli/flags.ts';
 
 const cluster: Record<string, Record<string, string[]>> = {
   services: { default: ['api', 'web'], shop: ['cart', 'checkout', 'web'] },
@@ -26,7 +26,7 @@ const words = (c: { candidates: string[] }) => c.candidates.map((x) => x.split('
 describe('complete', () => {
   it('offers the target kinds (no space after the slash) and the lab command first', async () => {
     const c = await complete([''], fake);
-    expect(words(c)).toEqual(['svc/', 'ingress/', 'httproute/', 'gateway/', 'lab']);
+    expect(words(c)).toEqual(['svc/', 'ingress/', 'httproute/', 'gateway/', 'lab', 'cleanup']);
     expect(c.directive).toBe(DIRECTIVE.noFileComp | DIRECTIVE.noSpace);
     expect(words(await complete(['in'], fake))).toEqual(['ingress/']);
   });
@@ -57,7 +57,7 @@ describe('complete', () => {
   });
 
   it('offers flags after a dash, and nothing but flags once a target is given', async () => {
-    expect(words(await complete(['svc/web', '--no-'], fake))).toEqual(['--no-probe', '--no-color']);
+    expect(words(await complete(['svc/web', '--no-'], fake))).toEqual(['--no-probe', '--no-color', '--no-helpers']);
     expect(words(await complete(['-'], fake))).toContain('--demo');
     expect(words(await complete(['svc/web', '-'], fake))).not.toContain('--demo');
     expect(await complete(['svc/web', ''], fake)).toEqual({ candidates: [], directive: DIRECTIVE.noFileComp });
@@ -87,6 +87,11 @@ describe('complete', () => {
       expect(msg, `--${f.long}`).not.toMatch(/unknown (shorthand )?flag/);
       if (f.short) expect(() => parseDiagnoseArgs(['svc/web', `-${f.short}`, ...(f.value ? ['default'] : [])]), `-${f.short}`).not.toThrow(/unknown shorthand/);
     }
+  });
+
+  it('offers every flag the diagnosis accepts', () => {
+    const offered = new Set(DIAGNOSE_FLAGS.map((f) => f.long));
+    for (const d of DEFS.filter((d) => !d.ignored)) expect(offered.has(d.long), `--${d.long} is missing from DIAGNOSE_FLAGS`).toBe(true);
   });
 
   it('the kubectl_complete-netpath helper hands every argument to __complete', () => {
