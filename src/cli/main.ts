@@ -1,8 +1,9 @@
-// Command-line entry: dispatches to the lab, the demo, or (later) a diagnosis. Errors end as one line on stderr.
+// Command-line entry: dispatches to the lab, the demo or a diagnosis. Errors end as one line on stderr.
+// Start-up: this module imports nothing heavy. Each command loads its code with `await import()` (esbuild turns
+// those into lazily initialised wrappers inside the single bundle), so `--version`/`--help` never evaluate the lab,
+// the UI, client-node or the path engine. Keep it that way: new commands add a lazy `case` line, no static import.
 import pkg from '../../package.json' with { type: 'json' };
 import { CliError, EXIT } from './exit.ts';
-import { runDiagnose } from './diagnose.ts';
-import { runLab, startLab, untilSignal } from './lab-command.ts';
 
 export const VERSION: string = pkg.version;
 
@@ -11,48 +12,22 @@ export const USAGE = `kubectl-netpath ${VERSION} — walk the external access pa
 Usage:
   kubectl netpath --demo                 start the embedded lab with the demo scenario
   kubectl netpath lab [flags]            run the embedded lab cluster (see: kubectl netpath lab --help)
+  kubectl netpath cleanup [-A]           delete helper pods this tool left behind
   kubectl netpath --version
 
 Exit codes: 0 ok, 1 a layer fails, 2 bad usage or target not found, 3 cluster unreachable or not authorised.`;
 
-async function runDemo(): Promise<number> {
-  const lab = await startLab({ scenarios: ['platform', 'demo'], manifests: [] });
-  const r = lab.ready();
-  process.stdout.write(
-    [
-      `The netpath lab is running with scenarios: ${r.scenario.join(', ')}`,
-      `API server: ${r.server}`,
-      '',
-      'Point kubectl at it:',
-      `  export KUBECONFIG=${r.kubeconfig}`,
-      '  kubectl get pods -A',
-      '  kubectl get ingress,httproute -A',
-      ...(r.resolver
-        ? [
-            '',
-            'Its DNS and load balancers are real (loopback):',
-            `  dig @${r.resolver.split(':')[0]} -p ${r.resolver.split(':')[1]} shop.netpath.test`,
-            '  curl -k --resolve shop.netpath.test:443:$(dig +short @' + r.resolver.split(':')[0] + ' -p ' + r.resolver.split(':')[1] + ' shop.netpath.test) https://shop.netpath.test/',
-          ]
-        : []),
-      '',
-      'Press Ctrl-C to stop.',
-      '',
-    ].join('\n'),
-  );
-  await untilSignal();
-  await lab.stop();
-  return EXIT.OK;
-}
-
 export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   switch (first) {
+    // Every command loads its module lazily (see the header comment); add new commands the same way.
     case 'lab':
-      return runLab(rest);
+      return (await import('./lab-command.ts')).runLab(rest);
+    case '__complete': return (await import('./complete.ts')).runComplete(rest);
+    case 'cleanup': return (await import('./cleanup.ts')).runCleanup(rest);
     case '--demo':
     case 'demo':
-      return runDemo();
+      return (await import('./demo.ts')).runDemo(rest);
     case '--version':
     case 'version':
       process.stdout.write(`kubectl-netpath ${VERSION}\n`);
@@ -66,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     default:
       // A target (svc/NAME, ingress/NAME, httproute/NAME, gateway/NAME, a URL or a hostname) and its flags,
       // in any order; `-o text|markdown|json|yaml` picks the report (src/cli/diagnose.ts).
-      return runDiagnose(argv);
+      return (await import('./diagnose.ts')).runDiagnose(argv);
   }
 }
 

@@ -3,7 +3,9 @@
 // the reads are plain GETs through an undici Agent built from the same TLS material, so every request is counted,
 // timed and mapped to a typed error.
 import type { RequestOptions } from 'node:https';
-import { Agent, type Dispatcher, request } from 'undici';
+import type { Socket } from 'node:net';
+import { createSecureContext } from 'node:tls';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 import pkg from '../../package.json' with { type: 'json' };
 import { type KubeOptions, type LoadedConfig, loadConfig } from './config.ts';
 import {
@@ -79,12 +81,29 @@ export class KubeClient implements ClusterReader {
   private completedDepth = 0;
   private firstStart = 0;
   private ready?: Promise<void>;
+  /** The connection opened ahead of the first requests, until undici takes it. */
+  private spare?: Promise<Socket | Error>;
+  private firstDispatch?: PromiseWithResolvers<void>;
 
   private constructor(config: LoadedConfig, opts: KubeOptions) {
     this.config = config;
     this.timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.asGroups = opts.asGroups ?? [];
     this.asUid = opts.asUid;
+  }
+
+  /**
+   * Starts what the first read would wait for (credentials, e.g. an exec plugin; the first connection) without
+   * waiting for it, so it overlaps with whatever the caller does next. Errors surface on the first read.
+   */
+  connect(): void {
+    this.ready ??= this.prepare();
+    this.ready.catch(() => {});
+  }
+
+  /** Resolves once the first request has been handed to the connection pool (to schedule work around it). */
+  get dispatched(): Promise<void> {
+    return (this.firstDispatch ??= Promise.withResolvers<void>()).promise;
   }
 
   /** Loads the kubeconfig the flags describe. Throws ConfigError; connects lazily on the first read. */
@@ -117,14 +136,49 @@ export class KubeClient implements ClusterReader {
     if (this.asGroups.length) headers['impersonate-group'] = this.asGroups;
     if (this.asUid) headers['impersonate-uid'] = this.asUid;
     this.headers = headers;
-    const connect: Record<string, unknown> = {};
-    if (o.ca) connect.ca = o.ca;
-    if (o.cert) connect.cert = o.cert;
-    if (o.key) connect.key = o.key;
+    // One TLS context for every connection (undici would build one per socket from the PEMs), and one connection
+    // opened before the first requests: the parallel first round trip then resumes its TLS session (HTTP/1.1, the
+    // lab) or multiplexes over it (HTTP/2, which real API servers offer and undici accepts by default).
+    const connect: buildConnector.BuildOptions = {};
+    if (/^https:/i.test(this.server)) {
+      try {
+        connect.secureContext = createSecureContext({ ...(o.ca ? { ca: o.ca } : {}), ...(o.cert ? { cert: o.cert } : {}), ...(o.key ? { key: o.key } : {}) });
+      } catch (e) {
+        // a CA that is not PEM, a key that does not match the certificate
+        throw new ConfigError(`cannot use the TLS material of cluster "${this.config.clusterName}" / user "${this.config.userName}": ${firstLine((e as Error).message)}`);
+      }
+    }
     if (o.rejectUnauthorized === false) connect.rejectUnauthorized = false;
     if (o.servername) connect.servername = o.servername;
     if (this.timeoutMs) connect.timeout = this.timeoutMs;
-    this.agent = new Agent({ connect, ...(this.timeoutMs ? { headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs } : {}) });
+    const connector = buildConnector({ ...connect, allowH2: true });
+    const origin = new URL(this.server);
+    const target: buildConnector.Options = { hostname: origin.hostname.replace(/^\[|\]$/g, ''), host: origin.host, protocol: origin.protocol, port: origin.port };
+    const first = new Promise<Socket | Error>((resolve) => connector(target, (err, socket) => resolve(err ?? socket ?? new Error('no socket'))));
+    this.spare = first;
+    const connectFn = (opts: buildConnector.Options, cb: buildConnector.Callback): void => {
+      const s = opts.hostname === target.hostname && String(opts.port || '') === String(target.port || '') ? this.spare : undefined;
+      if (!s) return connector(opts, cb);
+      this.spare = undefined;
+      // The first request gets the connection, or its error (a server that does not answer is not waited for twice).
+      void s.then((r) => (r instanceof Error ? cb(r, null) : !r.destroyed ? cb(null, r) : connector(opts, cb)));
+    };
+    this.agent = new Agent({ connect: connectFn, allowH2: true, ...(this.timeoutMs ? { headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs } : {}) });
+    // Wait for that connection (a failure is left to the requests, which report it) and, over HTTP/1.1, briefly for
+    // the session ticket that TLS 1.3 sends just after the handshake (TLS 1.2 has its session at the handshake).
+    const r = await first;
+    const socket = r instanceof Error ? undefined : (r as Socket & { alpnProtocol?: string | false; getProtocol?: () => string | null });
+    if (socket && 'encrypted' in socket && socket.alpnProtocol !== 'h2' && socket.getProtocol?.() === 'TLSv1.3') {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, 25);
+        function done() {
+          clearTimeout(t);
+          socket!.off('session', done);
+          resolve();
+        }
+        socket.once('session', done);
+      });
+    }
   }
 
   private async getJson(path: string, query: URLSearchParams | undefined, describe: () => { notFound: KubeError | undefined }): Promise<any> {
@@ -155,13 +209,14 @@ export class KubeClient implements ClusterReader {
    * read and thrown as typed errors; a 2xx body has no body timeout (`stream`), and `signal` ends it.
    */
   async open(method: string, path: string, opts: SendOptions = {}): Promise<{ status: number; url: string; headers: Record<string, unknown>; body: Dispatcher.ResponseData['body'] }> {
+    // API time counts from the first request's start, connection set-up included
+    if (!this.firstStart) this.firstStart = performance.now();
     this.ready ??= this.prepare();
     await this.ready;
     const q = opts.query instanceof URLSearchParams ? opts.query : new URLSearchParams(opts.query ?? {});
     const url = `${this.server}${path}${[...q.keys()].length ? `?${q}` : ''}`;
     const depth = this.completedDepth + 1;
     const start = performance.now();
-    if (!this.firstStart) this.firstStart = start;
     this.stats.requests++;
     const entry: RequestLog = { method, url, ms: 0, depth };
     const done = () => {
@@ -181,14 +236,19 @@ export class KubeClient implements ClusterReader {
     const signals = [opts.signal, !opts.stream && this.timeoutMs ? AbortSignal.timeout(this.timeoutMs) : undefined].filter((x): x is AbortSignal => !!x);
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, {
+      // agent.request, not undici's top-level request(): the bundle loads only undici's Agent (scripts/build.mjs)
+      const u = new URL(url);
+      const pending = this.agent!.request({
+        origin: u.origin,
+        path: `${u.pathname}${u.search}`,
         method: method as Dispatcher.HttpMethod,
         headers,
         body: payload,
-        dispatcher: this.agent,
         ...(opts.stream ? { bodyTimeout: 0 } : {}),
         ...(signals.length ? { signal: signals.length === 1 ? signals[0] : AbortSignal.any(signals) } : {}),
       });
+      (this.firstDispatch ??= Promise.withResolvers<void>()).resolve();
+      res = await pending;
     } catch (e) {
       if (opts.signal?.aborted) {
         done();
@@ -257,6 +317,8 @@ export class KubeClient implements ClusterReader {
   }
 
   async close(): Promise<void> {
+    void this.spare?.then((s) => void (s instanceof Error ? undefined : s.destroy()));
+    this.spare = undefined;
     await this.agent?.close().catch(() => {});
   }
 }

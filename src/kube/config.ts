@@ -4,7 +4,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
+// Only the KubeConfig module, not the package index: the index also evaluates the generated API (models, typed
+// clients), ~100 ms at every start for code netpath never calls (the bundle drops it: scripts/build.mjs).
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import type { Cluster, Context, User } from '@kubernetes/client-node/dist/config_types.js';
 import { ConfigError } from './errors.ts';
 
 /** kubectl's global flags that decide where and as whom to connect (cli-runtime ConfigFlags). */

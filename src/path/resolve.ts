@@ -566,7 +566,7 @@ interface Work {
   spec?: ControllerSpec;
   controller?: ControllerFacts;
   tlsEntries: TlsEntry[];
-  // phase A results
+  // reads that need only the seed
   ctrlPods?: Got<KObject[]>;
   proxyPods?: Got<KObject[]>;
   lbCandidates?: Got<KObject[]>;
@@ -578,13 +578,13 @@ interface Work {
   slices?: Got<KObject[]>;
   events?: Got<KObject[]>;
   netpols?: Got<KObject[]>;
-  // phase B results
+  // reads that need one of those first
   publishSvc?: Got<KObject | undefined>;
   lbSvc?: KObject;
   selected?: Got<KObject[]>;
   source?: SourceFacts;
   elsewhere: (Got<KObject[]> | undefined)[];
-  // phase C results
+  // and one more step
   extraRefs: { namespace: string; name: string }[];
   extra?: Got<KObject | undefined>[];
   related?: Got<KObject[]>;
@@ -689,99 +689,112 @@ function newWork(seed: Seed, cluster: ClusterFacts): Work {
   return w;
 }
 
-async function phaseA(w: Work, f: Fetcher): Promise<void> {
+/**
+ * Every read of one path, each started as soon as what it depends on has arrived (not phase by phase): the
+ * Service's pods go out as soon as the Service is known (often already, from resolution: a cache hit), the
+ * controller's namespace as soon as its pods are. That keeps the sequential round trips to what the data truly
+ * needs (`-v` counts them). The reads and the facts are the same as a phase-by-phase walk would give.
+ */
+async function expand(w: Work, f: Fetcher): Promise<void> {
   const s = w.seed;
-  const jobs: Promise<unknown>[] = [];
-  if (s.via === 'ingress' || s.via === 'httproute') {
-    jobs.push(controllerPods(f, w.spec).then((g) => void (w.ctrlPods = g)));
-    if (w.lbSelectors.length) jobs.push(listUnion(f, R.services, w.lbSelectors).then((g) => void (w.lbCandidates = g)));
-    jobs.push(Promise.all(w.tlsEntries.map((t) => (t.secretName ? f.get(R.secrets, t.secretName, t.namespace) : Promise.resolve(undefined)))).then((g) => void (w.secrets = g)));
-  }
-  if (s.via === 'httproute') {
-    if (w.lbSelectors.length) jobs.push(listUnion(f, R.pods, w.lbSelectors).then((g) => void (w.proxyPods = g)));
-    const be = w.backendRef;
-    if (be && be.namespace !== s.route.metadata.namespace) jobs.push(f.list(R.referencegrants, { namespace: be.namespace }).then((g) => void (w.grants = g)));
-  }
   const be = w.backendRef;
-  if (be) {
-    jobs.push(f.get(R.services, be.name, be.namespace).then((g) => void (w.svc = g)));
-    jobs.push(f.list(R.endpointslices, { namespace: be.namespace, labelSelector: `${SERVICE_NAME_LABEL}=${be.name}` }).then((g) => void (w.slices = g)));
-    jobs.push(f.list(R.events, { namespace: be.namespace }).then((g) => void (w.events = g)));
-    jobs.push(f.list(R.networkpolicies, { namespace: be.namespace }).then((g) => void (w.netpols = g)));
-  }
-  await Promise.all(jobs);
-}
+  const front = s.via === 'ingress' || s.via === 'httproute';
+  const after = <T>(p: Promise<T>, set: (v: T) => void): Promise<void> => p.then(set);
+  // What nothing else has to be read for first.
+  const ctrlP = front ? after(controllerPods(f, w.spec), (g) => void (w.ctrlPods = g)) : undefined;
+  const candidatesP = front && w.lbSelectors.length ? after(listUnion(f, R.services, w.lbSelectors), (g) => void (w.lbCandidates = g)) : undefined;
+  const secretsP = front
+    ? after(Promise.all(w.tlsEntries.map((t) => (t.secretName ? f.get(R.secrets, t.secretName, t.namespace) : Promise.resolve(undefined)))), (g) => void (w.secrets = g))
+    : undefined;
+  const proxyP = s.via === 'httproute' && w.lbSelectors.length ? after(listUnion(f, R.pods, w.lbSelectors), (g) => void (w.proxyPods = g)) : undefined;
+  const grantsP =
+    s.via === 'httproute' && be && be.namespace !== s.route.metadata.namespace ? after(f.list(R.referencegrants, { namespace: be.namespace }), (g) => void (w.grants = g)) : undefined;
+  const svcP = be ? after(f.get(R.services, be.name, be.namespace), (g) => void (w.svc = g)) : undefined;
+  const slicesP = be ? after(f.list(R.endpointslices, { namespace: be.namespace, labelSelector: `${SERVICE_NAME_LABEL}=${be.name}` }), (g) => void (w.slices = g)) : undefined;
+  const eventsP = be ? after(f.list(R.events, { namespace: be.namespace }), (g) => void (w.events = g)) : undefined;
+  const netpolsP = be ? after(f.list(R.networkpolicies, { namespace: be.namespace }), (g) => void (w.netpols = g)) : undefined;
 
-async function phaseB(w: Work, f: Fetcher): Promise<void> {
-  const s = w.seed;
-  const jobs: Promise<unknown>[] = [];
-  // The front end's load-balancer Service: --publish-service first, else the labelled LoadBalancer/NodePort one.
-  if (s.via === 'ingress' || s.via === 'httproute') {
-    const pods = valueOr(w.ctrlPods, []);
-    const publish = s.via === 'ingress' ? pods.map(publishServiceOf).find(Boolean) : undefined;
-    const listed = valueOr(w.lbCandidates, []);
-    const fromList = publish ? listed.find((x) => `${x.metadata.namespace}/${x.metadata.name}` === publish) : undefined;
-    if (publish && !fromList) jobs.push(f.get(R.services, publish.split('/')[1]!, publish.split('/')[0]).then((g) => void (w.publishSvc = g)));
-    else w.lbSvc = fromList ?? listed.find((x) => x.spec?.type === 'LoadBalancer') ?? listed.find((x) => x.spec?.type === 'NodePort');
-    // Who connects to the pods, for NetworkPolicy evaluation.
-    const srcPods = s.via === 'ingress' ? (w.ctrlPods ? pods : undefined) : w.proxyPods ? valueOr(w.proxyPods, []) : undefined;
-    if (srcPods) {
-      const name = s.via === 'ingress' ? (w.spec?.name ?? 'the ingress controller') : `${w.spec?.name ?? 'Gateway'} proxies of gateway/${s.gateway?.metadata.name}`;
-      const ns = srcPods[0]?.metadata.namespace;
-      const src: SourceFacts = { kind: s.via === 'ingress' ? 'controller' : 'proxy', name, pods: srcPods };
-      w.source = src;
-      if (ns) jobs.push(Promise.all([f.get(R.namespaces, ns), f.list(R.networkpolicies, { namespace: ns })]).then(([n, p]) => Object.assign(src, { namespace: n, netpols: p })));
+  // The front end: its load-balancer Service (--publish-service first, else the labelled LoadBalancer/NodePort one),
+  // who connects to the pods, TLS secrets in other namespaces; then the load balancer's slices and events.
+  const frontChain = async (): Promise<void> => {
+    const jobs: Promise<unknown>[] = [];
+    let publishP: Promise<void> | undefined;
+    if (front) {
+      await Promise.all([ctrlP, candidatesP, secretsP, proxyP]);
+      const pods = valueOr(w.ctrlPods, []);
+      const publish = s.via === 'ingress' ? pods.map(publishServiceOf).find(Boolean) : undefined;
+      const listed = valueOr(w.lbCandidates, []);
+      const fromList = publish ? listed.find((x) => `${x.metadata.namespace}/${x.metadata.name}` === publish) : undefined;
+      if (publish && !fromList) publishP = after(f.get(R.services, publish.split('/')[1]!, publish.split('/')[0]), (g) => void (w.publishSvc = g));
+      else w.lbSvc = fromList ?? listed.find((x) => x.spec?.type === 'LoadBalancer') ?? listed.find((x) => x.spec?.type === 'NodePort');
+      // Who connects to the pods, for NetworkPolicy evaluation.
+      const srcPods = s.via === 'ingress' ? (w.ctrlPods ? pods : undefined) : w.proxyPods ? valueOr(w.proxyPods, []) : undefined;
+      if (srcPods) {
+        const name = s.via === 'ingress' ? (w.spec?.name ?? 'the ingress controller') : `${w.spec?.name ?? 'Gateway'} proxies of gateway/${s.gateway?.metadata.name}`;
+        const ns = srcPods[0]?.metadata.namespace;
+        const src: SourceFacts = { kind: s.via === 'ingress' ? 'controller' : 'proxy', name, pods: srcPods };
+        w.source = src;
+        if (ns) jobs.push(Promise.all([f.get(R.namespaces, ns), f.list(R.networkpolicies, { namespace: ns })]).then(([n, p]) => Object.assign(src, { namespace: n, netpols: p })));
+      }
+      w.elsewhere = w.tlsEntries.map(() => undefined);
+      w.secrets.forEach((g, i) => {
+        const t = w.tlsEntries[i]!;
+        if (g?.ok && !g.value && t.secretName) jobs.push(f.list(R.secrets, { fieldSelector: `metadata.name=${t.secretName}` }).then((e) => void (w.elsewhere[i] = e)));
+      });
+    } else if (!w.facts.notExposed) {
+      w.source = { kind: 'external', name: 'clients outside the cluster', pods: [] };
     }
-    w.elsewhere = w.tlsEntries.map(() => undefined);
-    w.secrets.forEach((g, i) => {
-      const t = w.tlsEntries[i]!;
-      if (g?.ok && !g.value && t.secretName) jobs.push(f.list(R.secrets, { fieldSelector: `metadata.name=${t.secretName}` }).then((e) => void (w.elsewhere[i] = e)));
-    });
-  } else if (!w.facts.notExposed) {
-    w.source = { kind: 'external', name: 'clients outside the cluster', pods: [] };
-  }
-  if (w.lbSvc) jobs.push(lbSlices(f, w));
-  const svc = w.svc?.ok ? w.svc.value : undefined;
-  const sel = svc?.spec?.selector;
-  if (sel && typeof sel === 'object' && Object.keys(sel).length) jobs.push(f.list(R.pods, { namespace: w.backendRef!.namespace, labelSelector: mapToSelectorString(sel) }).then((g) => void (w.selected = g)));
-  await Promise.all(jobs);
-}
+    if (w.lbSvc) jobs.push(lbSlices(f, w));
+    if (publishP) {
+      await publishP;
+      if (w.publishSvc?.ok && w.publishSvc.value) {
+        w.lbSvc = w.publishSvc.value;
+        jobs.push(lbSlices(f, w));
+      }
+    }
+    // A pending load balancer: the cloud controller's events say why (quota, shape, subnet…).
+    const lb = w.lbSvc;
+    if (lb && lb.spec?.type === 'LoadBalancer' && !statusAddresses(lb).length) {
+      const ns = lb.metadata.namespace!;
+      await eventsP;
+      if (w.backendRef?.namespace === ns && w.events) w.facts.lb.events = w.events;
+      else jobs.push(f.list(R.events, { namespace: ns }).then((g) => void (w.facts.lb.events = g)));
+    }
+    await Promise.all(jobs);
+  };
 
-async function lbSlices(f: Fetcher, w: Work): Promise<void> {
-  const svc = w.lbSvc!;
-  w.facts.lb.slices = await f.list(R.endpointslices, { namespace: svc.metadata.namespace!, labelSelector: `${SERVICE_NAME_LABEL}=${svc.metadata.name}` });
-}
-
-async function phaseC(w: Work, f: Fetcher): Promise<void> {
-  const jobs: Promise<unknown>[] = [];
-  if (w.publishSvc?.ok && w.publishSvc.value) {
-    w.lbSvc = w.publishSvc.value;
-    jobs.push(lbSlices(f, w));
-  }
-  // A pending load balancer: the cloud controller's events say why (quota, shape, subnet…).
-  const lb = w.lbSvc;
-  if (lb && lb.spec?.type === 'LoadBalancer' && !statusAddresses(lb).length) {
-    const ns = lb.metadata.namespace!;
-    if (w.backendRef?.namespace === ns && w.events) w.facts.lb.events = w.events;
-    else jobs.push(f.list(R.events, { namespace: ns }).then((g) => void (w.facts.lb.events = g)));
-  }
-  const be = w.backendRef;
-  if (be) {
+  // The backend: the pods its selector picks (and, when none, the pods that carry its label keys), and pods the
+  // EndpointSlices name that the selector did not pick.
+  const backendChain = async (): Promise<void> => {
+    if (!be) return;
+    await svcP;
+    const sel = w.svc?.ok ? w.svc.value?.spec?.selector : undefined;
+    const jobs: Promise<unknown>[] = [];
+    if (sel && typeof sel === 'object' && Object.keys(sel).length) {
+      w.selected = await f.list(R.pods, { namespace: be.namespace, labelSelector: mapToSelectorString(sel) });
+      if (w.selected.ok && !w.selected.value.length)
+        jobs.push(f.list(R.pods, { namespace: be.namespace, labelSelector: Object.keys(sel).sort().join(',') }).then((g) => void (w.related = g)));
+    }
+    await slicesP;
     const have = new Set(valueOr(w.selected, []).map(podKey));
     w.extraRefs = uniqueBy(
       valueOr(w.slices, [])
-        .flatMap((s) => (Array.isArray(s.endpoints) ? s.endpoints : []))
+        .flatMap((sl) => (Array.isArray(sl.endpoints) ? sl.endpoints : []))
         .map((e: any) => e?.targetRef)
         .filter((t: any) => t?.kind === 'Pod' && t.name)
         .map((t: any) => ({ namespace: String(t.namespace ?? be.namespace), name: String(t.name) })),
       (t) => `${t.namespace}/${t.name}`,
     ).filter((t) => !have.has(`${t.namespace}/${t.name}`));
     if (w.extraRefs.length) jobs.push(Promise.all(w.extraRefs.map((t) => f.get(R.pods, t.name, t.namespace))).then((g) => void (w.extra = g)));
-    const sel = w.svc?.ok ? w.svc.value?.spec?.selector : undefined;
-    if (sel && Object.keys(sel).length && w.selected?.ok && !w.selected.value.length)
-      jobs.push(f.list(R.pods, { namespace: be.namespace, labelSelector: Object.keys(sel).sort().join(',') }).then((g) => void (w.related = g)));
-  }
-  await Promise.all(jobs);
+    await Promise.all(jobs);
+  };
+
+  await Promise.all([frontChain(), backendChain(), grantsP, eventsP, netpolsP, slicesP]);
+}
+
+async function lbSlices(f: Fetcher, w: Work): Promise<void> {
+  const svc = w.lbSvc!;
+  w.facts.lb.slices = await f.list(R.endpointslices, { namespace: svc.metadata.namespace!, labelSelector: `${SERVICE_NAME_LABEL}=${svc.metadata.name}` });
 }
 
 function finish(w: Work): PathFacts {
@@ -843,9 +856,7 @@ function finish(w: Work): PathFacts {
 
 async function expandAll(seeds: Seed[], f: Fetcher, cluster: ClusterFacts): Promise<PathFacts[]> {
   const work = seeds.map((s) => newWork(s, cluster));
-  await Promise.all(work.map((w) => phaseA(w, f)));
-  await Promise.all(work.map((w) => phaseB(w, f)));
-  await Promise.all(work.map((w) => phaseC(w, f)));
+  await Promise.all(work.map((w) => expand(w, f)));
   return work.map(finish);
 }
 

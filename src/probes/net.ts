@@ -4,7 +4,7 @@
 // time_starttransfer, time_total (milliseconds from the start; the lookup is the DNS probe's own time).
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import type { CertificateInfo, HttpTiming } from '../path/model.ts';
 import { certificateInfo } from '../checks/certs.ts';
 import { X509Certificate } from 'node:crypto';
@@ -104,10 +104,12 @@ export async function probeHttp(o: HttpProbeOptions): Promise<HttpTiming> {
   };
   const agent = new Agent({ connect: connector as never, headersTimeout: o.timeoutMs, bodyTimeout: o.timeoutMs, pipelining: 0 });
   try {
-    const res = await request(`${u.protocol}//${isIP(address) === 6 ? `[${address}]` : address}:${port}${u.pathname}${u.search}`, {
+    // agent.request, not undici's top-level request(): the bundle loads only undici's Agent (scripts/build.mjs)
+    const res = await agent.request({
+      origin: `${u.protocol}//${isIP(address) === 6 ? `[${address}]` : address}:${port}`,
+      path: `${u.pathname}${u.search}`,
       method: 'GET',
       headers: { host: u.host, 'user-agent': 'kubectl-netpath-probe', accept: '*/*' },
-      dispatcher: agent,
       signal: AbortSignal.timeout(o.timeoutMs),
     });
     timing.firstByte = at();

@@ -1,10 +1,11 @@
 // The built CLI diagnosing every lab scenario with --no-probe, the RBAC-denial matrix and the bad-input matrix.
 // One in-process lab runs every scenario side by side (each lives in its own namespace), as a shared cluster would.
 //
-// Two scenarios need the lab's data plane (real DNS and load-balancer listeners, another issue): `stale-dns` is only
-// visible to a DNS probe (the record is outside the cluster), and `slow-upstream` only to an HTTP probe (504 after
-// the 2 s proxy-read-timeout). For them this test asserts what the API shows; the probe-based assertions are marked
-// TODO(data plane) below.
+// Two scenarios need the lab's data plane (its DNS servers and load-balancer listeners on loopback): `stale-dns` is
+// only visible to a DNS probe (the record is outside the cluster), and `slow-upstream` only to an HTTP probe (504
+// after the proxy-read-timeout). For them this test asserts what the API shows with --no-probe, then what the probes
+// find with `--resolver <the lab's resolver>` (run it under `flock /tmp/netpath-dataplane.lock`: only one lab per
+// machine gets the data plane).
 import { execa } from 'execa';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,6 +61,13 @@ const headerLayer = (name: string) => {
 function podsOf(ns: string) {
   return lab.store.list(lab.registry.type('', 'pods'), ns);
 }
+/** The lab's DNS server (`host:port`); the data-plane tests need it (see the header). */
+function dataPlaneResolver(): string {
+  const resolver = lab.ready().resolver;
+  expect(resolver, 'another lab on this machine holds the data plane lock (run under flock /tmp/netpath-dataplane.lock)').toMatch(/^127\.0\.53\.1:\d+$/);
+  return resolver!;
+}
+
 const ready = (p: any) => (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
 
 beforeAll(async () => {
@@ -106,6 +114,8 @@ const EXPECTED: Record<string, { target: string; check?: string; extra?: string[
   'missing-ingressclass': { target: 'missing-ingressclass.netpath.test', check: 'ing.class-missing' },
   'missing-tls-secret': { target: 'https://missing-tls-secret.netpath.test/', check: 'ing.tls-secret-missing' },
   'netpol-blocks-controller': { target: 'netpol-blocks-controller.netpath.test', check: 'pod.netpol-blocks-controller' },
+  // healthy apps under Pod Security admission (for helper pods); a ClusterIP Service nothing routes to: a warning only
+  psa: { target: 'svc/web', extra: ['-n', 'psa-restricted'] },
   'readiness-failing': { target: 'readiness-failing.netpath.test', check: 'pod.not-ready' },
   'selector-mismatch': { target: 'selector-mismatch.netpath.test', check: 'svc.selector-no-pods' },
   'wrong-backend': { target: 'wrong-backend.netpath.test', check: 'ing.backend-not-found' },
@@ -172,10 +182,6 @@ describe('every lab scenario, diagnosed with --no-probe', () => {
   it('stale-dns: everything the API shows is healthy; the stale record needs a DNS probe', async () => {
     const { r, report } = await diagnoseJson('stale-dns.netpath.test');
     expect(headerLayer('stale-dns')).toBe('dns');
-    // TODO(data plane): once the lab's ready line carries its DNS server, run without --no-probe with
-    // `--resolver <ready.resolver>` and expect exit 1, verdict.layer 'dns' and dns.stale-answer failing with
-    // "<resolver> answers 127.0.10.250 … but the load balancer publishes 127.0.10.10". (Checked by hand against the
-    // in-progress src/lab/dataplane DNS server: that is what the CLI reports.)
     expect(r.exitCode).toBe(0);
     expect(report.verdict).toMatchObject({ status: 'unknown', layer: null });
     const dns = report.layers.find((l) => l.id === 'dns')!;
@@ -186,16 +192,47 @@ describe('every lab scenario, diagnosed with --no-probe', () => {
     expect(report.layers.filter((l) => l.id !== 'dns').every((l) => l.status !== 'fail')).toBe(true);
   });
 
+  it('stale-dns: probing the lab\'s resolver finds the stale record and blames dns', async () => {
+    const resolver = dataPlaneResolver();
+    const r = await cli(['stale-dns.netpath.test', '-o', 'json', '--resolver', resolver]);
+    const report: Report = JSON.parse(r.stdout);
+    expect(r.exitCode, r.stderr).toBe(1);
+    // the address the Ingress is published with (the ingress-nginx load balancer), read from the lab itself
+    const published = lab.store.list(lab.registry.type('networking.k8s.io', 'ingresses'), 'stale-dns')[0]?.status?.loadBalancer?.ingress?.[0]?.ip;
+    expect(published).toMatch(/^127\.0\.10\.\d+$/);
+    expect(report.verdict).toMatchObject({ status: 'fail', layer: 'dns' });
+    expect(failing(report)).toEqual(['dns.stale-answer']);
+    const stale = checks(report).find((c) => c.id === 'dns.stale-answer')!;
+    expect(stale.message).toBe(`${resolver} answers 127.0.10.250 for stale-dns.netpath.test, but the load balancer publishes ${published}: a stale record`);
+    // the probe's own answer, with the record's one-hour TTL
+    const answer = report.probes.dns.find((d) => d.resolver === resolver)!;
+    expect(answer).toMatchObject({ name: 'stale-dns.netpath.test', addresses: ['127.0.10.250'] });
+    expect(answer.chain[0]).toMatchObject({ type: 'A', value: '127.0.10.250', ttl: 3600 });
+    expect(checks(report).find((c) => c.id === 'dns.ttl-long')?.status).toBe('warn');
+  });
+
   it('slow-upstream: the API shows the short proxy-read-timeout; the 504 needs an HTTP probe', async () => {
     const { r, report } = await diagnoseJson('slow-upstream.netpath.test');
     expect(headerLayer('slow-upstream')).toBe('pods');
-    // TODO(data plane): without --no-probe, expect exit 1, verdict.layer 'pods' and pod.http-response failing with a
-    // 504 after ~2 s.
     expect(r.exitCode).toBe(0);
     expect(report.verdict.layer).toBeNull();
     expect(checks(report).find((c) => c.id === 'ing.timeouts')).toMatchObject({ status: 'warn', message: expect.stringMatching(/proxy-read-timeout is 2 s/) });
     expect(checks(report).find((c) => c.id === 'pod.http-response')?.status).toBe('unknown');
   });
+
+  it('slow-upstream: the HTTP probe through the load balancer gets the 504 and blames pods', async () => {
+    const resolver = dataPlaneResolver();
+    // ingress-nginx retries a timed-out GET (proxy-next-upstream "error timeout", 3 tries): 3 × 2 s before the 504
+    const r = await cli(['slow-upstream.netpath.test', '-o', 'json', '--resolver', resolver, '--timeout', '15s']);
+    const report: Report = JSON.parse(r.stdout);
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(report.verdict).toMatchObject({ status: 'fail', layer: 'pods' });
+    expect(failing(report)).toEqual(['pod.http-response']);
+    const http = report.probes.http.find((h) => h.url === 'http://slow-upstream.netpath.test/')!;
+    expect(http).toMatchObject({ status: 504, address: expect.stringMatching(/^127\.0\.10\./) });
+    expect(http.firstByte!).toBeGreaterThanOrEqual(2000); // not before the 2 s proxy-read-timeout
+    expect(checks(report).find((c) => c.id === 'pod.http-response')!.message).toMatch(/504/);
+  }, 60_000);
 });
 
 describe('output formats and efficiency', () => {

@@ -1,10 +1,17 @@
-// KubeClient against a tiny HTTP API server: error mapping, pagination, request counting and round trips.
+// KubeClient against tiny HTTP and HTTPS API servers: error mapping, pagination, request counting and round trips,
+// connection set-up (one connection ahead of the first round trip, TLS sessions resumed).
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createSecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../../src/kube/client.ts';
-import { ForbiddenError, NotInstalledError, UnauthorizedError, UnreachableError } from '../../../src/kube/errors.ts';
+import { ConfigError, ForbiddenError, NotInstalledError, UnauthorizedError, UnreachableError } from '../../../src/kube/errors.ts';
 import { R } from '../../../src/kube/resources.ts';
+import { createCA, issue } from '../../../src/lab/pki.ts';
 
 let server: Server;
 let url = '';
@@ -85,3 +92,99 @@ describe('KubeClient', () => {
     await c.close();
   });
 });
+
+// HTTPS: the first round trip's parallel requests share what the first connection set up (src/kube/client.ts).
+describe('KubeClient over TLS', () => {
+  let tlsServer: HttpsServer;
+  let tlsUrl = '';
+  let caPem = '';
+  const handshakes: { resumed: boolean }[] = [];
+
+  beforeAll(async () => {
+    const ca = await createCA('netpath-test-ca');
+    const serving = await issue({ commonName: 'test-apiserver', ipAddresses: ['127.0.0.1'], issuer: ca });
+    caPem = ca.certPem;
+    tlsServer = createHttpsServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) => {
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'PodList', metadata: {}, items: [] })), 20);
+    });
+    tlsServer.on('secureConnection', (s) => handshakes.push({ resumed: s.isSessionReused() }));
+    await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
+    tlsUrl = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => tlsServer.close(() => r())));
+
+  it('opens one connection first; the parallel first requests resume its TLS session', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netpath-client-'));
+    writeFileSync(join(dir, 'ca.crt'), caPem);
+    const c = KubeClient.create({ server: tlsUrl, token: 't', certificateAuthority: join(dir, 'ca.crt') }, { HOME: '/nonexistent' });
+    handshakes.length = 0;
+    c.connect();
+    const lists = await Promise.all(Array.from({ length: 6 }, (_, i) => c.list(R.pods, { namespace: `ns${i}` })));
+    expect(lists.every((l) => Array.isArray(l) && l.length === 0)).toBe(true);
+    expect(c.stats).toMatchObject({ requests: 6, roundTrips: 1 });
+    // one full handshake (the connection opened ahead), every other connection resumed
+    expect(handshakes.length).toBeGreaterThanOrEqual(1);
+    expect(handshakes.filter((h) => !h.resumed)).toHaveLength(1);
+    expect(handshakes[0]!.resumed).toBe(false);
+    await c.close();
+  });
+
+  it('says which TLS material it cannot use, as a configuration error', async () => {
+    // a client certificate with another key: no connection can use it
+    const dir = mkdtempSync(join(tmpdir(), 'netpath-client-'));
+    const [one, other] = await Promise.all([issue({ commonName: 'one' }), issue({ commonName: 'other' })]);
+    writeFileSync(join(dir, 'client.crt'), one.certPem);
+    writeFileSync(join(dir, 'client.key'), other.keyPem);
+    const c = KubeClient.create({ server: tlsUrl, insecureSkipTlsVerify: true, clientCertificate: join(dir, 'client.crt'), clientKey: join(dir, 'client.key') }, { HOME: '/nonexistent' });
+    const e = await c.list(R.pods).catch((x) => x);
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.message).toMatch(/cannot use the TLS material of cluster/);
+    await c.close();
+  });
+
+  it('closes the connection opened ahead when no request took it', async () => {
+    const c = KubeClient.create({ server: tlsUrl, token: 't', insecureSkipTlsVerify: true }, { HOME: '/nonexistent' });
+    handshakes.length = 0;
+    c.connect();
+    await eventuallyTrue(() => handshakes.length === 1);
+    await c.close();
+    // the server sees the socket end: no connection is left holding the process
+    await eventuallyTrue(async () => (await new Promise<number>((r) => tlsServer.getConnections((_e, n) => r(n)))) === 0);
+  });
+});
+
+// HTTP/2 (real API servers offer it): every request of the first round trip goes over the one connection.
+describe('KubeClient over HTTP/2', () => {
+  it('keeps HTTP/2 multiplexing: the parallel first requests share the connection opened ahead', async () => {
+    const ca = await createCA('netpath-test-ca');
+    const serving = await issue({ commonName: 'test-apiserver', ipAddresses: ['127.0.0.1'], issuer: ca });
+    const h2 = createSecureServer({ cert: serving.certPem, key: serving.keyPem, allowHTTP1: false }, (_req, res) => {
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'PodList', metadata: {}, items: [] })), 20);
+    });
+    let sessions = 0;
+    let streams = 0;
+    h2.on('session', () => sessions++);
+    h2.on('stream', () => streams++);
+    await new Promise<void>((r) => h2.listen(0, '127.0.0.1', r));
+    const dir = mkdtempSync(join(tmpdir(), 'netpath-client-'));
+    writeFileSync(join(dir, 'ca.crt'), ca.certPem);
+    const c = KubeClient.create({ server: `https://127.0.0.1:${(h2.address() as AddressInfo).port}`, token: 't', certificateAuthority: join(dir, 'ca.crt') }, { HOME: '/nonexistent' });
+    try {
+      const lists = await Promise.all(Array.from({ length: 6 }, (_, i) => c.list(R.pods, { namespace: `ns${i}` })));
+      expect(lists.every((l) => l.length === 0)).toBe(true);
+      expect(streams).toBe(6);
+      expect(sessions).toBe(1);
+    } finally {
+      await c.close();
+      await new Promise<void>((r) => h2.close(() => r()));
+    }
+  });
+});
+
+async function eventuallyTrue(f: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await f())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
