@@ -15,7 +15,9 @@
 //    when its inputs changed (a `.stamp` file beside it records their hash).
 // 5. With all five archives in dist/release/, plugin.yaml and .krew.yaml are rewritten at the top level with the
 //    archives' sha256; dist/release/sha256sums.txt lists them.
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
+// @ts-expect-error: a plain .mjs build script without types
+import { bundleOptions } from './build.mjs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -71,37 +73,12 @@ fi
 exec "$node" "$dir/kubectl-netpath.mjs" "$@"
 `;
 
-const devtoolsStub: Plugin = {
-  name: 'react-devtools-core-stub',
-  setup(b) {
-    b.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: 'react-devtools-core', namespace: 'netpath-stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'netpath-stub' }, () => ({
-      contents: 'export default { connectToDevTools() {}, initialize() {} }; export function connectToDevTools() {} export function initialize() {}',
-      loader: 'js',
-    }));
-  },
-};
-
 /** The single-file ESM bundle every binary embeds (and the launcher runs). */
 export async function bundle(outFile: string): Promise<Buffer> {
   mkdirSync(dirname(outFile), { recursive: true });
-  await build({
-    entryPoints: [join(ROOT, 'src/cli/index.ts')],
-    outfile: outFile,
-    bundle: true,
-    splitting: false,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: 'eof',
-    logLevel: 'warning',
-    define: { 'process.env.DEV': '"false"', 'process.env.NODE_ENV': '"production"' },
-    external: ['bufferutil', 'utf-8-validate'],
-    plugins: [devtoolsStub],
-    banner: { js: "import { createRequire as __netpathCreateRequire } from 'node:module'; const require = __netpathCreateRequire(import.meta.url);" },
-  });
+  // The same options as dist/ (scripts/build.mjs: lazy built-ins and packages, the react-devtools-core stub, the
+  // KubeConfig-only client-node), so the binaries start as fast as `node dist/…`.
+  await build({ ...bundleOptions, outfile: outFile, legalComments: 'eof' } as BuildOptions);
   return readFileSync(outFile);
 }
 
