@@ -9,6 +9,14 @@ import module from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 
+// The bundle needs Node >= 22 (it would fail in odd ways on older ones): one clear line instead, exit 2 as the
+// release launcher does.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 22) {
+  process.stderr.write(`error: kubectl-netpath needs Node.js >= 22; this is ${process.version}\n`);
+  process.exit(2);
+}
+
 /** The cache directory; undefined: Node's own NODE_COMPILE_CACHE; null: none (no absolute home to put it in). */
 function cacheDir() {
   if (process.env.NODE_COMPILE_CACHE) return undefined; // Node's own variable wins
