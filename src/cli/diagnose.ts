@@ -66,6 +66,18 @@ export async function runDiagnose(argv: string[], io: CliIO = { stdout: process.
     if (e instanceof KubeError) throw new CliError(e.message, EXIT.CLUSTER);
     throw e;
   }
+  // Credentials and the first connection start now (an exec plugin or a distant API server overlaps with what follows).
+  client.connect();
+  const isTTY = !!io.stdout.isTTY;
+  const format = chooseFormat(args.output, isTTY);
+  // The UI's code (Ink, React, yoga) loads while the first round trip is on the wire, not after the diagnosis.
+  const uiPreload =
+    format === 'tui'
+      ? client.dispatched
+          .then(() => new Promise((r) => setImmediate(r)))
+          .then(() => import('./tui.ts'))
+          .catch(() => undefined)
+      : undefined;
   if (args.verbosity >= 6) {
     client.onRequest = (r) => {
       io.stderr.write(sanitize(`I netpath] GET ${r.url} ${r.status ?? r.error} in ${r.ms} milliseconds (round trip ${r.depth})`) + '\n');
@@ -83,20 +95,28 @@ export async function runDiagnose(argv: string[], io: CliIO = { stdout: process.
       ...(client.config.contextName ? { context: client.config.contextName } : {}),
       cluster: client.config.clusterName,
     });
+    // In-cluster isolation ladder (H3, docs/PROBES.md): a helper pod curls each hop; the first failing rung is a check.
+    if (args.helpers.ladder) report = await (await import('../probes/incluster/report.ts')).withLadder(client, report, { helpers: args.helpers, timeoutMs: args.timeoutMs, stderr: io.stderr, verbose: args.verbosity >= 1 });
   } catch (e) {
     if (e instanceof TargetNotFoundError) throw new CliError(sanitize(e.message), EXIT.USAGE);
     if (e instanceof TargetUnreadableError) throw new CliError(sanitize(e.message), EXIT.CLUSTER);
     if (e instanceof KubeError && e.fatal) throw new CliError(sanitize(e.message), EXIT.CLUSTER);
     throw e;
   } finally {
-    await client.close();
+    // Not awaited: the report need not wait for the sockets to close gracefully (the process exits after it).
+    void client.close();
   }
   report.api = { ...client.stats };
   if (args.verbosity >= 1) {
     io.stderr.write(`netpath: ${client.stats.requests} API requests in ${client.stats.roundTrips} sequential round trips (${client.stats.ms} ms)\n`);
   }
-  const isTTY = !!io.stdout.isTTY;
   const color = isTTY && args.color !== false && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
-  await output(io, report, chooseFormat(args.output, isTTY), color);
+  void uiPreload;
+  if (format === 'tui') {
+    // The interactive UI (src/cli/tui.ts) when stdin/stdout are terminals, CI is unset and no -o was given.
+    const tui = await import('./tui.ts');
+    if (tui.wantsTui(io, args.output)) return tui.runTui({ report, args, io, target, resolvers });
+  }
+  await output(io, report, format, color);
   return report.verdict.status === 'fail' ? EXIT.FAIL : EXIT.OK;
 }

@@ -1,0 +1,115 @@
+// The interactive terminal UI of `kubectl netpath TARGET`: decides between the UI and the engine's report, and runs
+// the UI over a live session (src/state/store.ts fed by src/sources/) until the user quits.
+//
+// The UI runs only when stdout and stdin are terminals, `CI` is unset (or "false"/"0") and no `-o` was given;
+// otherwise the caller prints the report. The terminal is restored on quit, crash and SIGINT/SIGTERM/SIGHUP.
+import { KubeClient } from '../kube/client.ts';
+import type { Report } from '../path/model.ts';
+import type { Target } from '../path/target.ts';
+import type { ResolverSpec } from '../probes/index.ts';
+import { SessionStore } from '../state/store.ts';
+import type { Command } from '../ui/input/commands.ts';
+import { EXIT } from './exit.ts';
+import type { DiagnoseArgs } from './flags.ts';
+
+export interface TuiIO {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+}
+
+/** `CI` counts as set unless empty, "false" or "0" (as is-in-ci reads it). */
+export function inCI(env: NodeJS.ProcessEnv): boolean {
+  const v = env.CI;
+  return v !== undefined && v !== '' && v !== 'false' && v !== '0';
+}
+
+/** The UI, or the report? The UI needs a terminal on both ends, no CI and no -o. */
+export function wantsTui(io: TuiIO, output: string | undefined): boolean {
+  const stdin = io.stdin ?? process.stdin;
+  return output === undefined && !!io.stdout.isTTY && !!stdin.isTTY && !inCI(io.env);
+}
+
+export interface TuiOptions {
+  report: Report;
+  args: DiagnoseArgs;
+  io: TuiIO;
+  target: Target;
+  resolvers: ResolverSpec[];
+  /** Commands for this run only (e.g. the in-cluster probes' T/L with their client). */
+  commands?: Command[];
+  /** The header's server line (default: the kubeconfig's cluster server). */
+  server?: string;
+  /** Called with the store and client once the UI runs (demo: extra wiring). */
+  onStart?: (store: SessionStore, client: KubeClient) => void;
+}
+
+/** What a command factory gets to build commands that need the session (e.g. helper pods feeding the helper pane). */
+export interface TuiContext {
+  store: SessionStore;
+  client: KubeClient;
+  args: DiagnoseArgs;
+  report: Report;
+  /** Aborted when the UI ends: stop helper pods etc. */
+  signal: AbortSignal;
+}
+
+const factories: ((c: TuiContext) => Command[])[] = [];
+/**
+ * Adds commands built per UI run from the live context (the in-cluster probes register `T`/`L` here: their `run`
+ * starts a helper pod, feeds `store.helperStart/helperOutput/helperEnd` and opens the helper pane with
+ * `ctx.dispatch({ type: 'open', pane: 'helper' })`). Commands that need nothing use `registerCommand` (src/ui).
+ */
+export function registerTuiCommands(factory: (c: TuiContext) => Command[]): void {
+  factories.push(factory);
+}
+
+export async function runTui(o: TuiOptions): Promise<number> {
+  const { args, io } = o;
+  const client = KubeClient.create(args.kube, io.env);
+  const store = new SessionStore();
+  store.setReport(o.report);
+  store.setConnection('connected');
+  const abort = new AbortController();
+  const probe = args.probe ? { resolvers: o.resolvers, timeoutMs: args.timeoutMs } : (false as const);
+
+  const diagnoseOpts = {
+    target: o.target,
+    namespace: client.namespace,
+    allNamespaces: args.allNamespaces,
+    probe,
+    ...(probe ? {} : { probeSkipped: 'probes disabled (--no-probe)' }),
+    ...(client.config.contextName ? { context: client.config.contextName } : {}),
+    cluster: client.config.clusterName,
+  };
+  // The live session (src/sources/session.ts) keeps the report, endpoints, logs and probes moving and installs the
+  // store's controller (refresh, probes, path selection, YAML) until `abort` fires.
+  const { runLiveSession } = await import('../sources/session.ts');
+  const live = runLiveSession({ client, store, diagnose: diagnoseOpts, signal: abort.signal, initialReport: o.report }).catch((e) => {
+    store.setReportError(`live session stopped: ${(e as Error).message}`);
+  });
+  store.start();
+  o.onStart?.(store, client);
+
+  const { runApp } = await import('../ui/run.tsx');
+  const end = await runApp({
+    store,
+    header: {
+      ...(client.config.contextName ? { context: client.config.contextName } : {}),
+      server: o.server ?? String(client.config.cluster.server ?? ''),
+      namespace: o.report.namespace ?? client.namespace,
+      target: o.report.target,
+    },
+    commands: [...factories.flatMap((f) => f({ store, client, args, report: o.report, signal: abort.signal })), ...(o.commands ?? [])],
+    env: io.env,
+    onExit: () => abort.abort(),
+  });
+  abort.abort();
+  store.stop();
+  await live;
+  await client.close().catch(() => {});
+  if (end.reason === 'error') throw end.error;
+  if (end.reason === 'signal') return end.signal === 'SIGINT' ? 130 : end.signal === 'SIGHUP' ? 129 : 143;
+  return store.getSnapshot().report?.verdict.status === 'fail' ? EXIT.FAIL : EXIT.OK;
+}
