@@ -53,6 +53,10 @@ export interface TuiContext {
   report: Report;
   /** Aborted when the UI ends: stop helper pods etc. */
   signal: AbortSignal;
+  /** The workstation resolvers of this run (`:dig` compares with them). */
+  resolvers?: ResolverSpec[];
+  /** Work the UI's exit waits for (bounded) after `signal` aborts, before the process may exit (helper pods' deletes). */
+  onEnd?: (fn: () => Promise<unknown>) => void;
 }
 
 const factories: ((c: TuiContext) => Command[])[] = [];
@@ -93,6 +97,8 @@ export async function runTui(o: TuiOptions): Promise<number> {
   o.onStart?.(store, client);
 
   const { runApp } = await import('../ui/run.tsx');
+  await import('./tui-probes.ts'); // registers T, L, :dig, :curl, :node (the in-cluster probes, docs/PROBES.md)
+  const enders: (() => Promise<unknown>)[] = [];
   const end = await runApp({
     store,
     header: {
@@ -101,15 +107,34 @@ export async function runTui(o: TuiOptions): Promise<number> {
       namespace: o.report.namespace ?? client.namespace,
       target: o.report.target,
     },
-    commands: [...factories.flatMap((f) => f({ store, client, args, report: o.report, signal: abort.signal })), ...(o.commands ?? [])],
+    commands: [...factories.flatMap((f) => f({ store, client, args, report: o.report, signal: abort.signal, resolvers: o.resolvers, onEnd: (fn) => void enders.push(fn) })), ...(o.commands ?? [])],
     env: io.env,
     onExit: () => abort.abort(),
   });
   abort.abort();
   store.stop();
   await live;
+  await endHelpers(enders);
   await client.close().catch(() => {});
   if (end.reason === 'error') throw end.error;
   if (end.reason === 'signal') return end.signal === 'SIGINT' ? 130 : end.signal === 'SIGHUP' ? 129 : 143;
   return store.getSnapshot().report?.verdict.status === 'fail' ? EXIT.FAIL : EXIT.OK;
+}
+
+/**
+ * After the UI ends (q, Ctrl-c, a signal): waits for the probes it started to stop and deletes every helper pod this
+ * process still has, before the process exits. A second signal meanwhile does not cut it short (bounded: ~6 s).
+ */
+async function endHelpers(enders: (() => Promise<unknown>)[]): Promise<void> {
+  const { deleteLive, livePods } = await import('../probes/incluster/cleanup.ts');
+  if (!enders.length && !livePods().length) return;
+  const hold = () => {};
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, hold);
+  try {
+    await Promise.race([Promise.allSettled(enders.map((f) => f())), new Promise((r) => setTimeout(r, 2000).unref())]);
+    if (livePods().length) await deleteLive(4000);
+  } finally {
+    for (const s of signals) process.off(s, hold);
+  }
 }
