@@ -98,6 +98,7 @@ export async function runTui(o: TuiOptions): Promise<number> {
 
   const { runApp } = await import('../ui/run.tsx');
   await import('./tui-probes.ts'); // registers T, L, :dig, :curl, :node (the in-cluster probes, docs/PROBES.md)
+  await import('./tui-write.ts'); // registers :write FILE (the report on screen, with those probes, to a file)
   const enders: (() => Promise<unknown>)[] = [];
   const end = await runApp({
     store,
