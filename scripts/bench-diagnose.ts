@@ -6,7 +6,7 @@
 // cache); netpath gets one untimed warm-up run too. Each command is a fresh process, timed from spawn to exit.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { request, Agent } from 'node:https';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -255,6 +255,8 @@ async function timeManual(s: Started): Promise<ManualResult> {
 const rows: [string, string, string][] = [];
 const notes: string[] = [];
 const tStart = performance.now();
+// The machine is shared: the load average at the start and the end says how noisy the run was.
+const loadAtStart = loadavg();
 
 // 1. Small cluster: platform + selector-mismatch, 30 ms API latency.
 let small: NetpathResult;
@@ -409,7 +411,7 @@ async function startScaleLab(): Promise<{ lab: Started; notes: string[]; cleanup
 
 const kv = (await run('kubectl', ['version', '--client', '-o', 'json'])).stdout;
 console.log(
-  `Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), node ${process.version}, kubectl ${JSON.parse(kv).clientVersion?.gitVersion}; total ${((performance.now() - tStart) / 1000).toFixed(0)} s\n`,
+  `Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), node ${process.version}, kubectl ${JSON.parse(kv).clientVersion?.gitVersion}; total ${((performance.now() - tStart) / 1000).toFixed(0)} s; load average ${loadAtStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the end\n`,
 );
 console.log(`| Measure | Result | Target |\n|---|---|---|`);
 for (const [a, b, c] of rows) console.log(`| ${a} | ${b} | ${c} |`);

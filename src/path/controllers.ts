@@ -20,6 +20,12 @@ export interface ControllerSpec {
   deep: boolean;
   /** Annotation prefix for Ingress settings. */
   annotationPrefix?: string;
+  /**
+   * The namespace the upstream manifests / Helm chart install the controller's pods into (for Gateway API
+   * implementations: the data-plane proxies', when not the Gateway's own). Only a guess to read ahead with: the
+   * pods' real namespace decides what the diagnosis uses.
+   */
+  usualNamespace?: string;
 }
 
 const STANDARD_GATEWAY_LABEL = (g: { name: string }) => [`gateway.networking.k8s.io/gateway-name=${g.name}`];
@@ -32,6 +38,7 @@ export const CONTROLLERS: ControllerSpec[] = [
     gatewayControllers: [],
     podSelectors: ['app.kubernetes.io/name=ingress-nginx,app.kubernetes.io/component=controller'],
     serviceSelectors: ['app.kubernetes.io/name=ingress-nginx,app.kubernetes.io/component=controller'],
+    usualNamespace: 'ingress-nginx',
     inCluster: true,
     deep: true,
     annotationPrefix: 'nginx.ingress.kubernetes.io/',
@@ -43,6 +50,7 @@ export const CONTROLLERS: ControllerSpec[] = [
     gatewayControllers: [],
     podSelectors: ['app.kubernetes.io/name=nginx-ingress', 'app=nginx-ingress'],
     serviceSelectors: ['app.kubernetes.io/name=nginx-ingress', 'app=nginx-ingress'],
+    usualNamespace: 'nginx-ingress',
     inCluster: true,
     deep: false,
     annotationPrefix: 'nginx.org/',
@@ -55,6 +63,7 @@ export const CONTROLLERS: ControllerSpec[] = [
     podSelectors: ['app.kubernetes.io/name=traefik'],
     serviceSelectors: ['app.kubernetes.io/name=traefik'],
     gatewaySelectors: () => ['app.kubernetes.io/name=traefik'],
+    usualNamespace: 'traefik',
     inCluster: true,
     deep: false,
     annotationPrefix: 'traefik.ingress.kubernetes.io/',
@@ -66,6 +75,7 @@ export const CONTROLLERS: ControllerSpec[] = [
     gatewayControllers: [],
     podSelectors: ['app.kubernetes.io/name=kubernetes-ingress', 'app.kubernetes.io/name=haproxy-ingress'],
     serviceSelectors: ['app.kubernetes.io/name=kubernetes-ingress', 'app.kubernetes.io/name=haproxy-ingress'],
+    usualNamespace: 'haproxy-controller',
     inCluster: true,
     deep: false,
     annotationPrefix: 'haproxy.org/',
@@ -101,6 +111,7 @@ export const CONTROLLERS: ControllerSpec[] = [
     gatewaySelectors: (g) => [
       `app.kubernetes.io/name=envoy,gateway.envoyproxy.io/owning-gateway-name=${g.name},gateway.envoyproxy.io/owning-gateway-namespace=${g.namespace}`,
     ],
+    usualNamespace: 'envoy-gateway-system',
     inCluster: true,
     deep: true,
   },
@@ -145,6 +156,7 @@ export const CONTROLLERS: ControllerSpec[] = [
     podSelectors: ['app.kubernetes.io/name=kong'],
     serviceSelectors: ['app.kubernetes.io/name=kong'],
     gatewaySelectors: () => ['app.kubernetes.io/name=kong'],
+    usualNamespace: 'kong',
     inCluster: true,
     deep: false,
     annotationPrefix: 'konghq.com/',
@@ -157,6 +169,7 @@ export const CONTROLLERS: ControllerSpec[] = [
     podSelectors: ['app.kubernetes.io/name=contour', 'app=contour'],
     serviceSelectors: ['app.kubernetes.io/component=envoy', 'app=envoy'],
     gatewaySelectors: (g) => [`gateway.projectcontour.io/owning-gateway-name=${g.name}`],
+    usualNamespace: 'projectcontour',
     inCluster: true,
     deep: false,
   },

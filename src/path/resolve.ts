@@ -1,8 +1,11 @@
 // Resolution: from a target to every path it stands for, with the objects on each. Reads are targeted (by name,
-// by label selector, by namespace) and issued as soon as what they depend on is known, so a typical path takes
-// four sequential round trips: (1) the routing objects and cluster context, (2) the backend Service, its
-// EndpointSlices, the controller and its Service, (3) the pods behind the Service, the load balancer's
-// EndpointSlices, the controller's namespace, (4) only for pods the selector did not return.
+// by label selector, by namespace) and issued as soon as what they depend on is known, and a few cheap ones are
+// read ahead of what they depend on (shared through the Fetcher, so the facts are the same). `svc/NAME` takes two
+// sequential round trips: (1) the Service, the routing objects, cluster context and the Service's EndpointSlices,
+// Events and NetworkPolicies; (2) the pods its selector picks (and, when its slices name no pod, the pods with its
+// label keys), the controller's pods and Service, and — read ahead by labels and by the install's usual namespace —
+// the load balancer's EndpointSlices and the controller's namespace. `ingress/NAME` and hosts take three (the
+// backend Service is known only after the first), and one more when a read ahead missed.
 import { R } from '../kube/resources.ts';
 import { mapToSelectorString, matchesMap } from '../kube/selectors.ts';
 import type { KObject } from '../kube/types.ts';
@@ -289,6 +292,10 @@ export async function resolve(target: Target, f: Fetcher, opts: ResolveOptions):
       const routesP = f.list(R.httproutes);
       const gwsP = f.list(R.gateways);
       for (const p of [early, routesP, gwsP]) p?.catch(() => {});
+      // Read ahead: every path of svc/NAME ends at this Service, so its EndpointSlices, Events and NetworkPolicies
+      // (the same reads expand() makes, shared through the Fetcher) need not wait for the Service (3 requests that
+      // are wasted only when the Service does not exist).
+      if (!opts.allNamespaces) readAhead(backendReads(f, { namespace: opts.namespace, name: target.name }));
       const svc = await named(R.services, target.name, 'service');
       namespace = svc.metadata.namespace!;
       const [ings, routes, gws] = await Promise.all([early ?? f.list(R.ingresses, { namespace }), routesP, gwsP]);
@@ -590,6 +597,25 @@ interface Work {
   related?: Got<KObject[]>;
 }
 
+/** Starts reads whose answers are used later through the Fetcher's cache; a fatal error surfaces where they are used. */
+function readAhead(ps: Promise<unknown>[]): void {
+  for (const p of ps) p.catch(() => {});
+}
+
+/** The reads of a backend Service that need only its name: EndpointSlices, the namespace's Events and NetworkPolicies. */
+function backendReads(f: Fetcher, be: { namespace: string; name: string }): [Promise<Got<KObject[]>>, Promise<Got<KObject[]>>, Promise<Got<KObject[]>>] {
+  return [
+    f.list(R.endpointslices, { namespace: be.namespace, labelSelector: `${SERVICE_NAME_LABEL}=${be.name}` }),
+    f.list(R.events, { namespace: be.namespace }),
+    f.list(R.networkpolicies, { namespace: be.namespace }),
+  ];
+}
+
+/** Whether EndpointSlices name any pod (when none do, the Service's selector most likely matches nothing). */
+function slicesNamePods(slices: Got<KObject[]> | undefined): boolean {
+  return valueOr(slices, []).some((sl) => (Array.isArray(sl.endpoints) ? sl.endpoints : []).some((e: any) => e?.targetRef?.kind === 'Pod'));
+}
+
 async function controllerPods(f: Fetcher, spec: ControllerSpec | undefined): Promise<Got<KObject[]> | undefined> {
   if (!spec || !spec.inCluster || !spec.podSelectors.length) return undefined;
   return listUnion(f, R.pods, spec.podSelectors);
@@ -710,9 +736,23 @@ async function expand(w: Work, f: Fetcher): Promise<void> {
   const grantsP =
     s.via === 'httproute' && be && be.namespace !== s.route.metadata.namespace ? after(f.list(R.referencegrants, { namespace: be.namespace }), (g) => void (w.grants = g)) : undefined;
   const svcP = be ? after(f.get(R.services, be.name, be.namespace), (g) => void (w.svc = g)) : undefined;
-  const slicesP = be ? after(f.list(R.endpointslices, { namespace: be.namespace, labelSelector: `${SERVICE_NAME_LABEL}=${be.name}` }), (g) => void (w.slices = g)) : undefined;
-  const eventsP = be ? after(f.list(R.events, { namespace: be.namespace }), (g) => void (w.events = g)) : undefined;
-  const netpolsP = be ? after(f.list(R.networkpolicies, { namespace: be.namespace }), (g) => void (w.netpols = g)) : undefined;
+  const [slicesR, eventsR, netpolsR] = be ? backendReads(f, be) : [];
+  const slicesP = slicesR ? after(slicesR, (g) => void (w.slices = g)) : undefined;
+  const eventsP = eventsR ? after(eventsR, (g) => void (w.events = g)) : undefined;
+  const netpolsP = netpolsR ? after(netpolsR, (g) => void (w.netpols = g)) : undefined;
+  // Read ahead, so the front end's second step does not cost a round trip of its own: the load balancer's
+  // EndpointSlices by the labels its Service carries (the EndpointSlice controller copies a Service's labels onto
+  // its slices; lbSlices() falls back to the read by name when none matches), and the namespace and
+  // NetworkPolicies of the namespace the controller (or the Gateway's proxies) usually runs in.
+  const lbSlicesAhead = front && w.lbSelectors.length ? listUnion(f, R.endpointslices, w.lbSelectors) : undefined;
+  if (lbSlicesAhead) readAhead([lbSlicesAhead]);
+  const usualNs =
+    s.via === 'ingress' && w.spec?.inCluster && w.spec.podSelectors.length
+      ? w.spec.usualNamespace
+      : s.via === 'httproute' && w.lbSelectors.length
+        ? (w.spec?.usualNamespace ?? s.gateway?.metadata.namespace)
+        : undefined;
+  if (usualNs) readAhead([f.get(R.namespaces, usualNs), f.list(R.networkpolicies, { namespace: usualNs })]);
 
   // The front end: its load-balancer Service (--publish-service first, else the labelled LoadBalancer/NodePort one),
   // who connects to the pods, TLS secrets in other namespaces; then the load balancer's slices and events.
@@ -744,12 +784,12 @@ async function expand(w: Work, f: Fetcher): Promise<void> {
     } else if (!w.facts.notExposed) {
       w.source = { kind: 'external', name: 'clients outside the cluster', pods: [] };
     }
-    if (w.lbSvc) jobs.push(lbSlices(f, w));
+    if (w.lbSvc) jobs.push(lbSlices(f, w, lbSlicesAhead));
     if (publishP) {
       await publishP;
       if (w.publishSvc?.ok && w.publishSvc.value) {
         w.lbSvc = w.publishSvc.value;
-        jobs.push(lbSlices(f, w));
+        jobs.push(lbSlices(f, w, lbSlicesAhead));
       }
     }
     // A pending load balancer: the cloud controller's events say why (quota, shape, subnet…).
@@ -771,9 +811,18 @@ async function expand(w: Work, f: Fetcher): Promise<void> {
     const sel = w.svc?.ok ? w.svc.value?.spec?.selector : undefined;
     const jobs: Promise<unknown>[] = [];
     if (sel && typeof sel === 'object' && Object.keys(sel).length) {
-      w.selected = await f.list(R.pods, { namespace: be.namespace, labelSelector: mapToSelectorString(sel) });
-      if (w.selected.ok && !w.selected.value.length)
-        jobs.push(f.list(R.pods, { namespace: be.namespace, labelSelector: Object.keys(sel).sort().join(',') }).then((g) => void (w.related = g)));
+      const related = () => f.list(R.pods, { namespace: be.namespace, labelSelector: Object.keys(sel).sort().join(',') });
+      const selectedP = f.list(R.pods, { namespace: be.namespace, labelSelector: mapToSelectorString(sel) });
+      // When the EndpointSlices (usually here by now) name no pod, the selector most likely matches none: read the
+      // pods with its label keys alongside, not after (one request, used only if the selector indeed returns none).
+      if (slicesP)
+        readAhead([
+          slicesP.then(() => {
+            if (!w.selected && !slicesNamePods(w.slices)) readAhead([related()]);
+          }),
+        ]);
+      w.selected = await selectedP;
+      if (w.selected.ok && !w.selected.value.length) jobs.push(related().then((g) => void (w.related = g)));
     }
     await slicesP;
     const have = new Set(valueOr(w.selected, []).map(podKey));
@@ -792,9 +841,14 @@ async function expand(w: Work, f: Fetcher): Promise<void> {
   await Promise.all([frontChain(), backendChain(), grantsP, eventsP, netpolsP, slicesP]);
 }
 
-async function lbSlices(f: Fetcher, w: Work): Promise<void> {
+/** The load balancer Service's EndpointSlices: from the read ahead by its labels when that has them, else by name. */
+async function lbSlices(f: Fetcher, w: Work, ahead?: Promise<Got<KObject[]>>): Promise<void> {
   const svc = w.lbSvc!;
-  w.facts.lb.slices = await f.list(R.endpointslices, { namespace: svc.metadata.namespace!, labelSelector: `${SERVICE_NAME_LABEL}=${svc.metadata.name}` });
+  const ns = svc.metadata.namespace!;
+  const name = svc.metadata.name;
+  const early = ahead ? await ahead : undefined;
+  const mine = early?.ok ? early.value.filter((sl) => sl.metadata.namespace === ns && sl.metadata.labels?.[SERVICE_NAME_LABEL] === name) : [];
+  w.facts.lb.slices = mine.length ? got(mine) : await f.list(R.endpointslices, { namespace: ns, labelSelector: `${SERVICE_NAME_LABEL}=${name}` });
 }
 
 function finish(w: Work): PathFacts {

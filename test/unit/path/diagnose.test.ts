@@ -329,13 +329,16 @@ class LatencyReader implements ClusterReader {
   roundTrips = 0;
   requests = 0;
   private readonly inner: ClusterReader;
-  constructor(inner: ClusterReader) {
+  private readonly latency: () => number;
+  /** Random latencies by default; a fixed one makes the temporal round-trip count exact (no read overtakes another). */
+  constructor(inner: ClusterReader, latency: () => number = () => 5 + Math.random() * 10) {
     this.inner = inner;
+    this.latency = latency;
   }
   private async time<T>(fn: () => Promise<T>): Promise<T> {
     const d = this.depth + 1;
     this.requests++;
-    await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
+    await new Promise((r) => setTimeout(r, this.latency()));
     try {
       return await fn();
     } finally {
@@ -359,4 +362,58 @@ describe('efficiency', () => {
       expect(reader.roundTrips).toBeLessThanOrEqual(4);
     });
   }
+});
+
+/** Copies each Service's labels onto its EndpointSlices, as the EndpointSlice controller does. */
+function mirrorSliceLabels(objs: KObject[]): KObject[] {
+  const svcs = new Map(objs.filter((o) => o.kind === 'Service').map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]));
+  return objs.map((o) => {
+    if (o.kind !== 'EndpointSlice') return o;
+    const svc = svcs.get(`${o.metadata.namespace}/${o.metadata.labels?.['kubernetes.io/service-name']}`);
+    return { ...o, metadata: { ...o.metadata, labels: { ...svc?.metadata.labels, ...o.metadata.labels } } };
+  });
+}
+
+/** Moves the ingress-nginx controller, its Service and slices to another namespace than its install's usual one. */
+function moveController(objs: KObject[], ns: string): KObject[] {
+  return objs.map((o) => (o.metadata.namespace === 'ingress-nginx' ? { ...o, metadata: { ...o.metadata, namespace: ns } } : o.kind === 'Namespace' && o.metadata.name === 'ingress-nginx' ? { ...o, metadata: { ...o.metadata, name: ns } } : o));
+}
+
+describe('reading ahead (svc/NAME)', () => {
+  const cluster = (selector: Record<string, string>) => [...ingressNginx(), ...app('shop', { selector }), webIngress()];
+  const strip = (r: Report & { reader?: unknown }) => {
+    const { reader: _r, api: _a, ...rest } = r as any;
+    return rest;
+  };
+  const diag = async (objs: KObject[], target = 'svc/web') => {
+    const reader = new LatencyReader(new MemoryReader(objs), () => 20);
+    const report = await diagnose(reader, { target: parseTarget(target), namespace: 'shop', probe: false, probeSkipped: 'probes disabled (--no-probe)', now: () => NOW });
+    return { reader, report };
+  };
+
+  for (const [name, selector] of [['healthy', { app: 'web' }], ['selector mismatch', { app: 'web-v2' }]] as const) {
+    it(`${name}: two sequential round trips when the slices carry the Service's labels and the controller is in its usual namespace`, async () => {
+      const { reader, report } = await diag(mirrorSliceLabels(cluster(selector)));
+      expect(reader.roundTrips).toBe(2);
+      expect(report.verdict.layer).toBe(name === 'healthy' ? null : 'service');
+    });
+
+    it(`${name}: the read-ahead does not change the report when it misses (unlabelled slices, controller elsewhere)`, async () => {
+      const hit = await diag(mirrorSliceLabels(cluster(selector)));
+      const unlabelled = await diag(cluster(selector));
+      expect(strip(unlabelled.report)).toEqual(strip(hit.report));
+      // the load balancer's slices, read by name after the labelled read found none: one more round trip
+      expect(unlabelled.reader.roundTrips).toBe(3);
+      const elsewhere = await diag(moveController(mirrorSliceLabels(cluster(selector)), 'edge'));
+      expect(elsewhere.reader.roundTrips).toBe(3);
+      expect(JSON.stringify(strip(elsewhere.report))).toEqual(JSON.stringify(strip(hit.report)).replaceAll('-n ingress-nginx', '-n edge').replaceAll('"namespace":"ingress-nginx"', '"namespace":"edge"'));
+    });
+  }
+
+  it('reads the pods with the selector keys ahead only when the slices name no pod', async () => {
+    const healthy = await diag(mirrorSliceLabels(cluster({ app: 'web' })));
+    const mismatch = await diag(mirrorSliceLabels(cluster({ app: 'web-v2' })));
+    expect(healthy.reader.requests).toBe(mismatch.reader.requests - 1);
+    expect(check(mismatch.report, 'svc.selector-no-pods')?.status).toBe('fail');
+  });
 });
