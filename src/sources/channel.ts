@@ -1,6 +1,10 @@
 // A push-to-pull bridge: several producers push, one consumer iterates. Used to merge per-pod log followers
 // into one AsyncIterable. Unbounded by design: the consumer (the store's ingest) is synchronous and fast, and
 // the store bounds memory with its ring buffers.
+import { performance } from 'node:perf_hooks';
+
+/** Consumer work per event-loop turn before a Channel yields to other work (ms). */
+const SLICE_MS = 4;
 
 export class Channel<T> implements AsyncIterable<T> {
   private queue: T[] = [];
@@ -28,7 +32,13 @@ export class Channel<T> implements AsyncIterable<T> {
     w?.();
   }
 
+  /**
+   * Iterates until closed. A backlog is handed over in time slices: after `SLICE_MS` of consumer work the iterator
+   * yields to the event loop (setImmediate) before the next item, so a burst of queued batches never holds the loop —
+   * keys, timers and the UI's frames run in between. Items stay in order and none is dropped.
+   */
   async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    let slice = performance.now();
     for (;;) {
       while (this.head < this.queue.length) {
         const v = this.queue[this.head++]!;
@@ -37,12 +47,17 @@ export class Channel<T> implements AsyncIterable<T> {
           this.head = 0;
         }
         yield v;
+        if (performance.now() - slice > SLICE_MS) {
+          await new Promise<void>((r) => setImmediate(r));
+          slice = performance.now();
+        }
       }
       if (this.closed) {
         if (this.failure) throw this.failure;
         return;
       }
       await new Promise<void>((r) => (this.waiter = r));
+      slice = performance.now();
     }
   }
 }

@@ -9,7 +9,7 @@ import { EMPTY_TIMELINE, type TimelineState, flapCounts, reduceEndpoints, sliceE
 import { RingBuffer } from './ring.ts';
 import type {
   Clock, ConnectionState, EndpointsPane, HelperLine, HelperPane, HelperRun, LogCounters, LogLine, LogPane, LogPaneId, LogSource,
-  LogStreamInfo, PodMembershipEvent, ProbeRun, ProbesPane, SessionController, SessionState, SessionStoreApi, StoreOptions,
+  LogStreamInfo, ParsedLog, PodMembershipEvent, ProbeRun, ProbesPane, SessionController, SessionState, SessionStoreApi, StoreOptions,
   StreamState, StreamStatus, TimelineEntry,
 } from './types.ts';
 
@@ -25,15 +25,53 @@ export const realClock: Clock = {
 
 type Section = 'meta' | 'endpoints' | 'controller' | 'backend' | 'probes' | 'helper';
 
-interface Entry {
-  line: LogLine;
+/**
+ * A stored log line. Parsing is lazy: the columns (status, method, upstream pod, …) are computed the first time they
+ * are read — for a line on screen, or for every line when the host filter needs them — and cached. Ingest then costs
+ * one object and the sanitised string per line, which keeps a flood's garbage (and the heap V8 keeps for it) small.
+ * The upstream→pod mapping uses the store's address map as it is when parsed; the store parses every pending line
+ * before an address changes pods, so a line keeps the pod that served it (see `SessionStore.remapAddress`).
+ */
+class StoredLine implements LogLine {
+  seq: number;
+  ts: number;
+  source: LogSource;
+  raw: string;
+  #parsed: ParsedLog | undefined;
+  #pods: ReadonlyMap<string, string>;
   /** Filter generation the match flag was computed for. */
-  gen: number;
-  ok: boolean;
+  #gen = -1;
+  #ok = false;
+  constructor(seq: number, ts: number, source: LogSource, raw: string, pods: ReadonlyMap<string, string>) {
+    this.seq = seq;
+    this.ts = ts;
+    this.source = source;
+    this.raw = raw;
+    this.#pods = pods;
+  }
+  get parsed(): ParsedLog {
+    if (this.#parsed === undefined) {
+      const p = parseLogLine(this.raw);
+      const pods = upstreamPods(p.upstream, this.#pods);
+      if (pods) p.upstreamPod = pods;
+      this.#parsed = p;
+    }
+    return this.#parsed;
+  }
+  get isParsed(): boolean {
+    return this.#parsed !== undefined;
+  }
+  matches(pane: LogPaneState): boolean {
+    if (this.#gen !== pane.gen) {
+      this.#ok = (!pane.hostFilter || !pane.scope || inScope(this.parsed, pane.scope)) && (!pane.regex || pane.regex.test(this.raw));
+      this.#gen = pane.gen;
+    }
+    return this.#ok;
+  }
 }
 
 class LogPaneState {
-  ring: RingBuffer<Entry>;
+  ring: RingBuffer<StoredLine>;
   received = 0;
   dropped = 0;
   seq = 0;
@@ -56,14 +94,6 @@ class LogPaneState {
     this.ring = new RingBuffer(capacity);
     this.membership = new RingBuffer(500);
     this.title = id === 'controller' ? 'controller logs' : 'backend logs';
-  }
-  matches(e: Entry): boolean {
-    if (e.gen !== this.gen) {
-      const l = e.line;
-      e.ok = (!this.hostFilter || inScope(l.parsed, this.scope)) && (!this.regex || this.regex.test(l.raw));
-      e.gen = this.gen;
-    }
-    return e.ok;
   }
 }
 
@@ -223,9 +253,9 @@ export class SessionStore implements SessionStoreApi {
     const lines: LogLine[] = [];
     for (let i = 0; i < p.ring.size; i++) {
       const e = p.ring.at(i)!;
-      if (p.matches(e)) {
+      if (e.matches(p)) {
         shown++;
-        if (!this.paused) lines.push(e.line);
+        if (!this.paused) lines.push(e);
       }
     }
     if (!this.paused) p.view = lines;
@@ -371,7 +401,7 @@ export class SessionStore implements SessionStoreApi {
     this.reportAt = at;
     this.reportError = undefined;
     if (!this.selectedPath || !report.paths.some((p) => p.id === this.selectedPath)) this.selectedPath = report.paths[0]?.id;
-    for (const p of report.paths) for (const e of p.endpoints) if (e.pod && !this.podsByAddress.has(e.address)) this.podsByAddress.set(e.address, e.pod);
+    for (const p of report.paths) for (const e of p.endpoints) if (e.pod && !this.podsByAddress.has(e.address)) this.remapAddress(e.address, e.pod);
     this.mark('meta');
   }
 
@@ -382,7 +412,20 @@ export class SessionStore implements SessionStoreApi {
 
   /** The address→pod map used to name upstreams (also fed by the endpoints watch). */
   addressPod(address: string, pod: string): void {
-    this.podsByAddress.set(address, sanitize(pod, { max: 253 }));
+    this.remapAddress(address, sanitize(pod, { max: 253 }));
+  }
+
+  /**
+   * Sets the pod behind an address. Lines are parsed lazily (StoredLine), so before an address moves to another pod
+   * every line not parsed yet is parsed with the old mapping: a line keeps the pod that served it. Rare (a reused
+   * pod IP); new addresses cost nothing.
+   */
+  private remapAddress(address: string, pod: string): void {
+    const old = this.podsByAddress.get(address);
+    if (old !== undefined && old !== pod) {
+      for (const p of Object.values(this.logs)) for (let i = p.ring.size - 1; i >= 0; i--) void p.ring.at(i)!.parsed;
+    }
+    this.podsByAddress.set(address, pod);
   }
 
   // ------------------------------------------------------------------ ingest: endpoints
@@ -401,7 +444,7 @@ export class SessionStore implements SessionStoreApi {
     const { state, entries } = reduceEndpoints(this.timeline, eps, this.clock.now());
     this.timeline = state;
     for (const e of entries) this.timelineRing.push(e);
-    for (const e of eps) if (e.pod) this.podsByAddress.set(e.address, e.pod);
+    for (const e of eps) if (e.pod) this.remapAddress(e.address, e.pod);
     this.mark('endpoints');
     return entries;
   }
@@ -438,9 +481,6 @@ export class SessionStore implements SessionStoreApi {
       text.length <= this.maxLine && !NEEDS_SANITIZE.test(text)
         ? text
         : sanitize(text.length > this.maxLine * 2 ? text.slice(0, this.maxLine * 2) : text, { max: this.maxLine });
-    const parsed = parseLogLine(raw);
-    const pods = upstreamPods(parsed.upstream, this.podsByAddress);
-    if (pods) parsed.upstreamPod = pods;
     const key = streamKey(source);
     let s = p.streams.get(key);
     if (!s) {
@@ -448,9 +488,8 @@ export class SessionStore implements SessionStoreApi {
       p.streams.set(key, s);
     }
     s.received++;
-    const line: LogLine = { seq: ++p.seq, ts: ts ?? this.clock.now(), source: s.source, raw, parsed };
     p.received++;
-    if (p.ring.push({ line, gen: -1, ok: false })) p.dropped++;
+    if (p.ring.push(new StoredLine(++p.seq, ts ?? this.clock.now(), s.source, raw, this.podsByAddress))) p.dropped++;
     this.mark(pane);
   }
 
@@ -546,5 +585,20 @@ export class SessionStore implements SessionStoreApi {
       ...(result.reason ? { reason: sanitize(result.reason, { max: 300 }) } : {}),
     };
     this.mark('helper');
+  }
+
+  // ------------------------------------------------------------------ UI-run probes (added for src/cli/tui-probes.ts)
+
+  /**
+   * Replaces the current report with `fn(report)`: the in-cluster probes run from the UI (the ladder's checks and
+   * verdict, `probes.ladder`, `probes.inCluster`) amend the live report. The caller sanitises what it adds.
+   * No-op without a report or when `fn` returns the same object.
+   */
+  amendReport(fn: (report: Report) => Report): void {
+    if (!this.report) return;
+    const next = fn(this.report);
+    if (next === this.report) return;
+    this.report = next;
+    this.mark('meta');
   }
 }

@@ -2,6 +2,7 @@
 // terminal restored on quit, crash and SIGINT/SIGTERM/SIGHUP.
 import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
 import { render } from 'ink';
 import type { SessionStoreApi } from '../state/types.ts';
 import { App } from './App.tsx';
@@ -33,7 +34,12 @@ export type AppEnd = { reason: 'quit' } | { reason: 'signal'; signal: NodeJS.Sig
  * busy tmux) reads them: latency and memory would grow without bound. Skipped snapshots are not lost: the next
  * render reads the latest one.
  */
-export function gated(store: SessionStoreApi, stdout: NodeJS.WritableStream & { writableNeedDrain?: boolean }, minIntervalMs = 100): SessionStoreApi {
+export function gated(
+  store: SessionStoreApi,
+  stdout: NodeJS.WritableStream & { writableNeedDrain?: boolean },
+  minIntervalMs: number | (() => number) = 100,
+): SessionStoreApi {
+  const interval = typeof minIntervalMs === 'function' ? minIntervalMs : () => minIntervalMs;
   const subscribe = (fn: () => void) => {
     let waiting = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -53,8 +59,8 @@ export function gated(store: SessionStoreApi, stdout: NodeJS.WritableStream & { 
         return;
       }
       // Snapshots reach React at most every `minIntervalMs` (a full frame costs Ink ~20 ms of output building on a
-      // 200×50 screen): a flood redraws 10 times a second; keys still render at once (they are React state).
-      const wait = last + minIntervalMs - performance.now();
+      // 200×50 screen): a flood redraws a few times a second; keys still render at once (they are React state).
+      const wait = last + interval() - performance.now();
       if (wait <= 0) return deliver();
       timer = setTimeout(() => {
         timer = undefined;
@@ -87,6 +93,7 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
   const overrides = loadOverrides(env, warnings);
   const keymap = buildKeymap([...defaultCommands(), ...registeredCommands(), ...(o.commands ?? [])], overrides, warnings);
   const alt = o.alternateScreen ?? !env.NETPATH_NO_ALT_SCREEN;
+  tuneHeap(env);
 
   // Stray console output (libraries) would corrupt frames: keep it, print it after the terminal is restored.
   const held: string[] = [];
@@ -108,10 +115,19 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
 
   // NETPATH_TUI_TRACE=FILE: in-process key-to-frame times (stdin readable → frame written) and event-loop delay,
   // written as JSON at exit (scripts/bench-tui.ts reads it).
-  const trace = env.NETPATH_TUI_TRACE ? startTrace(env.NETPATH_TUI_TRACE, stdin) : undefined;
+  const trace = env.NETPATH_TUI_TRACE ? startTrace(env.NETPATH_TUI_TRACE, stdin, o.store) : undefined;
   const onFrame = o.onFrame ?? trace?.onFrame;
+  // Data frames are paced by what a frame costs: at most one every 8 frame-times (100–250 ms), so on a slow or busy
+  // machine frames never take more than ~1/8 of the loop and a key rarely waits behind a data frame. Keys are not
+  // paced (their frame renders at once).
+  let renderMs = 0;
+  const pace = () => Math.min(250, Math.max(100, 8 * renderMs));
+  const frameDone = (ms: number) => {
+    renderMs = renderMs ? renderMs * 0.8 + ms * 0.2 : ms;
+    onFrame?.(ms);
+  };
 
-  const instance = render(<App store={gated(o.store, stdout)} header={o.header ?? {}} keymap={keymap} keymapPath={keymapPath(env)} onExit={callOnExit} />, {
+  const instance = render(<App store={gated(o.store, stdout, pace)} header={o.header ?? {}} keymap={keymap} keymapPath={keymapPath(env)} onExit={callOnExit} />, {
     stdout,
     stdin,
     stderr: process.stderr,
@@ -121,9 +137,12 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
     // Ink throttles writes (trailing edge): a low cap delays the frame after a key by up to 1000/maxFps ms. Commits are
     // already bounded by the store's flush (≤ 20/s) and by the drain gate above, so the cap only sets key latency.
     maxFps: 60,
-    // Only changed lines are rewritten: far fewer bytes per frame under a log flood (NETPATH_TUI_INCREMENTAL=0: off).
-    incrementalRendering: env.NETPATH_TUI_INCREMENTAL !== '0',
-    ...(onFrame ? { onRender: (m: { renderTime: number }) => onFrame(m.renderTime) } : {}),
+    // Whole frames (NETPATH_TUI_INCREMENTAL=1: only changed lines). Ink's incremental mode diffs every changed line
+    // grapheme by grapheme (string-width on each; the panes' borders are not ASCII): under a log flood nearly every
+    // line changes each frame, so it cost ~9 % of the UI's CPU and doubled the key-to-frame tail in the benchmark
+    // (docs/BENCHMARKS.md, TUI) for fewer bytes that the terminal did not need.
+    incrementalRendering: env.NETPATH_TUI_INCREMENTAL === '1',
+    onRender: (m: { renderTime: number }) => frameDone(m.renderTime),
   });
 
   const lastResort = () => {
@@ -176,7 +195,23 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
   return end;
 }
 
-function startTrace(file: string, stdin: NodeJS.ReadStream) {
+/**
+ * The UI is a long-running process whose live heap is small (~70 MB: code, the report, ring buffers) but which, under a
+ * log flood, allocates tens of MB/s that die within a frame or two (frames, lines passing through the ring buffers).
+ * V8's default heap-growing heuristic then lets the old generation grow to several times the live size between full
+ * collections (measured: +190 MiB RSS under 20 000 lines/s). A growing factor of 1.2 keeps the heap near the live size
+ * for about the same CPU (V8 still collects concurrently). NETPATH_TUI_HEAP_GROWING=0 keeps V8's default; a number
+ * sets another percentage. The flag is read at every collection, so setting it at run time takes effect.
+ */
+function tuneHeap(env: NodeJS.ProcessEnv): void {
+  const pct = env.NETPATH_TUI_HEAP_GROWING === undefined ? 20 : Number(env.NETPATH_TUI_HEAP_GROWING);
+  if (!Number.isFinite(pct) || pct <= 0) return;
+  try {
+    setFlagsFromString(`--heap-growing-percent=${Math.round(pct)}`);
+  } catch {}
+}
+
+function startTrace(file: string, stdin: NodeJS.ReadStream, store: SessionStoreApi) {
   const keys: number[] = [];
   const renders: number[] = [];
   let pending: number | undefined;
@@ -184,6 +219,22 @@ function startTrace(file: string, stdin: NodeJS.ReadStream) {
   stdin.prependListener('readable', onReadable);
   const eld = monitorEventLoopDelay({ resolution: 5 });
   eld.enable();
+  // Peak memory by kind (MiB), sampled every 500 ms: tells V8's heap from Buffers and native memory.
+  const mem = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  // The controller-logs pane's `received` counter as ingested ([wall-clock ms, lines] every 100 ms): the benchmark
+  // compares ingest with kubectl at the instant the flood stops, without the screen's frame pacing in between.
+  const ingest: [number, number][] = [];
+  const counter = setInterval(() => {
+    // publish first (a no-op when nothing changed), so the counter is the store's own, not up to one tick old
+    (store as { flush?: () => boolean }).flush?.();
+    if (ingest.length < 50_000) ingest.push([Date.now(), store.getSnapshot().controllerLogs.counters.received]);
+  }, 100);
+  counter.unref();
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    for (const k of Object.keys(mem) as (keyof typeof mem)[]) mem[k] = Math.max(mem[k], Math.round(m[k] / 1048576));
+  }, 500);
+  sampler.unref();
   return {
     onFrame: (renderTime: number) => {
       if (renders.length < 100_000) renders.push(renderTime);
@@ -194,8 +245,10 @@ function startTrace(file: string, stdin: NodeJS.ReadStream) {
     stop: () => {
       stdin.off('readable', onReadable);
       eld.disable();
+      clearInterval(sampler);
+      clearInterval(counter);
       const ms = (n: number) => Math.round(n / 1e4) / 100;
-      writeFileSync(file, JSON.stringify({ keyToFrameMs: keys, renderMs: renders, eventLoopDelayMs: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max) } }) + '\n');
+      writeFileSync(file, JSON.stringify({ keyToFrameMs: keys, renderMs: renders, eventLoopDelayMs: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max) }, peakMemoryMiB: mem, ingest }) + '\n');
     },
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../../src/kube/errors.ts';
-import { ResumeCursor, normaliseTimestamp, parseTimestamped } from '../../../src/kube/logs.ts';
+import { ResumeCursor, logRecordBatches, normaliseTimestamp, parseTimestamped } from '../../../src/kube/logs.ts';
+import { Channel } from '../../../src/sources/channel.ts';
 import { type LogEvent, defaultContainers, followPods } from '../../../src/sources/logs.ts';
 import { FakeKube, collect, noSleep } from './fake-kube.ts';
 
@@ -39,6 +40,50 @@ describe('timestamps and the resume cursor', () => {
     // a second drop right away: only w and v were seen since, the rest is replay again
     c.resumed();
     expect([rec(2, 'v'), rec(2, 'u')].map((r) => c.accept(r))).toEqual([false, true]);
+  });
+});
+
+describe('log bodies', () => {
+  const body = [
+    '2026-11-27T09:00:00.123456789Z héllo wörld ✓\r',
+    '2026-11-27T09:00:00.5Z short fraction',
+    'plain line without a timestamp',
+    '2026-11-27T09:00:01.000000000Z',
+    '2026-11-27T09:00:01.000000001Z  two spaces',
+    '2026-11-27T10:00:01+01:00 offset',
+    '2026-11-27T09:00:02.999000000Z next second',
+    'no newline at the end',
+  ].join('\n');
+
+  it('splits a streamed body into the records parseTimestamped gives, whatever the chunking (UTF-8 cut mid-character)', async () => {
+    const want = body.split('\n').map((l) => parseTimestamped(l.endsWith('\r') ? l.slice(0, -1) : l));
+    const bytes = Buffer.from(body);
+    for (const step of [1, 2, 5, 64, bytes.length]) {
+      async function* chunks() {
+        for (let i = 0; i < bytes.length; i += step) yield bytes.subarray(i, i + step);
+      }
+      const got = [];
+      for await (const batch of logRecordBatches(chunks())) got.push(...batch);
+      expect(got, `chunks of ${step} bytes`).toEqual(want);
+    }
+    expect(want[6]!.ms).toBe(Date.parse('2026-11-27T09:00:02.999Z'));
+  });
+
+  it('a Channel hands a backlog over in order, yielding to the event loop between slices', async () => {
+    const ch = new Channel<number>();
+    for (let i = 0; i < 2000; i++) ch.push(i);
+    ch.close();
+    let immediates = 0;
+    const tick = setInterval(() => immediates++, 0);
+    const got: number[] = [];
+    const t0 = performance.now();
+    for await (const v of ch) {
+      got.push(v);
+      while (performance.now() - t0 < v * 0.01) {} // ~10 µs of work per item: 20 ms in all
+    }
+    clearInterval(tick);
+    expect(got).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+    expect(immediates).toBeGreaterThan(0); // timers ran while the backlog was consumed
   });
 });
 

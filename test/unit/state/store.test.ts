@@ -142,6 +142,19 @@ describe('SessionStore', () => {
     expect(store.getSnapshot().controllerLogs.lines[0]!.parsed.upstreamPod).toBe('web-1, 10.1.0.6:8080');
   });
 
+  it('keeps the pod that served a line when its address later moves to another pod (lines are parsed lazily)', () => {
+    const { clock, store } = setup();
+    const slice = (pod: string) => ({ metadata: { name: 'web-abc' }, endpoints: [{ addresses: ['10.1.0.5'], targetRef: { kind: 'Pod', name: pod }, conditions: { ready: true } }] }) as any;
+    store.endpointSlices([slice('web-1')]);
+    store.logLine('controller', SRC, access(1));
+    store.endpointSlices([slice('web-2')]); // the address is reused by another pod before the line was ever shown
+    store.logLine('controller', SRC, access(2));
+    clock.advance(50);
+    const lines = store.getSnapshot().controllerLogs.lines;
+    expect(lines.map((l) => l.parsed.upstreamPod)).toEqual(['web-1', 'web-2']);
+    expect(lines[0]!.parsed).toBe(lines[0]!.parsed); // parsed once, cached
+  });
+
   it('pause freezes the panes while ingest and counters go on', () => {
     const { clock, store } = setup();
     store.logLine('controller', SRC, access(1));
