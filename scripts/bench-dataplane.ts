@@ -10,10 +10,11 @@
 //
 // Environment: BENCH_CONCURRENCY (default 32), BENCH_SECONDS (per request run, default 10), BENCH_FLOOD_SECONDS
 // (default 60), BENCH_FLOOD_RATE (lines/s per controller pod, default 7000).
-import { fork, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpus } from 'node:os';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { join } from 'node:path';
+import { type Child, forkChild } from './lib/child.ts';
 import { performance, monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
@@ -141,38 +142,10 @@ async function labChild(): Promise<void> {
 
 // ─── the parent: talking to the child ───────────────────────────────────────────────────────────────────
 
-interface Child {
-  proc: ChildProcess;
-  call<T>(cmd: string, arg?: unknown): Promise<T>;
-}
-
 async function startChild(): Promise<{ child: Child; server: string; kubeconfig: string; ca: string; token: string }> {
-  const proc = fork(import.meta.filename, ['--lab-child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
-  let next = 1;
-  const first = new Promise<any>((resolve, reject) => {
-    pending.set(0, { resolve, reject });
-    proc.once('exit', (c) => reject(new Error(`lab child exited with ${c}`)));
-  });
-  proc.on('message', (m: { id: number; result?: unknown; error?: string }) => {
-    const p = pending.get(m.id);
-    if (!p) return;
-    pending.delete(m.id);
-    if (m.error) p.reject(new Error(m.error));
-    else p.resolve(m.result);
-  });
-  const child: Child = {
-    proc,
-    call: (cmd, arg) =>
-      new Promise((resolve, reject) => {
-        const id = next++;
-        pending.set(id, { resolve, reject });
-        proc.send({ id, cmd, arg });
-      }),
-  };
-  const r = await first;
+  const { child, first: r } = await forkChild<any>(import.meta.filename, ['--lab-child']);
   if (!r.ready.resolver) {
-    proc.send({ id: next++, cmd: 'stop' });
+    child.send('stop');
     throw new Error('the lab runs without its data plane (another lab on this machine holds it, see the line above); stop it and run again');
   }
   return { child, server: r.ready.server, kubeconfig: r.ready.kubeconfig, ca: r.ca, token: r.token };

@@ -7,10 +7,11 @@
 //
 // Environment: BENCH_FLOOD_SECONDS (default 60), BENCH_FLOOD_TOTAL (lines/s over all controllers, default 20000),
 // BENCH_UI_ENV (extra `NAME=value …` for the UI process, e.g. NETPATH_TUI_HEAP_GROWING=0), BENCH_UI_NODE_OPTIONS.
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Child, forkChild } from './lib/child.ts';
 import { performance } from 'node:perf_hooks';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -66,36 +67,8 @@ async function labChild(): Promise<void> {
 
 // ─── the parent ─────────────────────────────────────────────────────────────────────────────────────────
 
-interface Child {
-  proc: ChildProcess;
-  call<T>(cmd: string, arg?: unknown): Promise<T>;
-}
-
 async function startChild(): Promise<{ child: Child; ready: { kubeconfig: string; resolver: string | null } }> {
-  const proc = fork(import.meta.filename, ['--lab-child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
-  let next = 1;
-  const first = new Promise<any>((resolve, reject) => {
-    pending.set(0, { resolve, reject });
-    proc.once('exit', (c) => reject(new Error(`lab child exited with ${c}`)));
-  });
-  proc.on('message', (m: { id: number; result?: unknown; error?: string }) => {
-    const p = pending.get(m.id);
-    if (!p) return;
-    pending.delete(m.id);
-    if (m.error) p.reject(new Error(m.error));
-    else p.resolve(m.result);
-  });
-  const child: Child = {
-    proc,
-    call: (cmd, arg) =>
-      new Promise((resolve, reject) => {
-        const id = next++;
-        pending.set(id, { resolve, reject });
-        proc.send({ id, cmd, arg });
-      }),
-  };
-  const ready = await first;
+  const { child, first: ready } = await forkChild<{ kubeconfig: string; resolver: string | null }>(import.meta.filename, ['--lab-child']);
   if (!ready.resolver && !NO_DP) throw new Error('the lab runs without its data plane (another lab holds it); run under flock /tmp/netpath-dataplane.lock');
   return { child, ready };
 }

@@ -1,9 +1,9 @@
 // `kubectl netpath cleanup [-A] [-n NS]`: deletes every helper pod this tool left (label
 // app.kubernetes.io/managed-by=kubectl-netpath), running or finished, in the namespace or in all namespaces.
-import { KubeClient } from '../kube/client.ts';
 import { KubeError } from '../kube/errors.ts';
 import { sweepOrphans } from '../probes/incluster/cleanup.ts';
 import { sanitize } from '../text/sanitize.ts';
+import { openClient } from './client.ts';
 import { CliError, EXIT } from './exit.ts';
 import { parseDiagnoseArgs } from './flags.ts';
 
@@ -21,13 +21,7 @@ export async function runCleanup(argv: string[], io: { stdout: NodeJS.WritableSt
     return EXIT.OK;
   }
   if (args.target) throw new CliError(`cleanup takes no target (got "${args.target}"): kubectl netpath cleanup [-A] [-n NAMESPACE]`);
-  let client: KubeClient;
-  try {
-    client = KubeClient.create(args.kube, io.env);
-  } catch (e) {
-    if (e instanceof KubeError) throw new CliError(e.message, EXIT.CLUSTER);
-    throw e;
-  }
+  const client = openClient(args.kube, io.env);
   try {
     const r = await sweepOrphans(client, { namespace: client.namespace, allNamespaces: args.allNamespaces, all: true, signal: AbortSignal.timeout(60_000) });
     for (const d of r.deleted) io.stdout.write(`pod/${sanitize(d.split('/')[1])} -n ${sanitize(d.split('/')[0])} deleted\n`);
@@ -35,7 +29,7 @@ export async function runCleanup(argv: string[], io: { stdout: NodeJS.WritableSt
     io.stdout.write(r.deleted.length ? `${r.deleted.length} helper pod${r.deleted.length === 1 ? '' : 's'} deleted\n` : `no helper pods ${args.allNamespaces ? 'in any namespace' : `in namespace ${client.namespace}`}\n`);
     return EXIT.OK;
   } catch (e) {
-    if (e instanceof KubeError) throw new CliError(sanitize(e.message), e.reason === 'Forbidden' ? EXIT.CLUSTER : EXIT.CLUSTER);
+    if (e instanceof KubeError) throw new CliError(sanitize(e.message), EXIT.CLUSTER);
     throw e;
   } finally {
     await client.close();

@@ -1,5 +1,4 @@
 // `kubectl netpath TARGET [flags]`: parse, connect, diagnose, render, exit code.
-import { KubeClient } from '../kube/client.ts';
 import { KubeError } from '../kube/errors.ts';
 import { diagnose } from '../path/diagnose.ts';
 import type { Report } from '../path/model.ts';
@@ -8,6 +7,7 @@ import { TargetError, parseTarget } from '../path/target.ts';
 import { parseResolvers } from '../probes/index.ts';
 import { type OutputFormat, render } from '../report/index.ts';
 import { sanitize } from '../text/sanitize.ts';
+import { openClient } from './client.ts';
 import { CliError, EXIT } from './exit.ts';
 import { DIAGNOSE_USAGE, parseDiagnoseArgs } from './flags.ts';
 
@@ -59,13 +59,7 @@ export async function runDiagnose(argv: string[], io: CliIO = { stdout: process.
     throw new CliError((e as Error).message);
   }
 
-  let client: KubeClient;
-  try {
-    client = KubeClient.create(args.kube, io.env);
-  } catch (e) {
-    if (e instanceof KubeError) throw new CliError(e.message, EXIT.CLUSTER);
-    throw e;
-  }
+  const client = openClient(args.kube, io.env);
   // Credentials and the first connection start now (an exec plugin or a distant API server overlaps with what follows).
   client.connect();
   const isTTY = !!io.stdout.isTTY;

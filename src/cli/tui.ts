@@ -3,12 +3,13 @@
 //
 // The UI runs only when stdout and stdin are terminals, `CI` is unset (or "false"/"0") and no `-o` was given;
 // otherwise the caller prints the report. The terminal is restored on quit, crash and SIGINT/SIGTERM/SIGHUP.
-import { KubeClient } from '../kube/client.ts';
+import type { KubeClient } from '../kube/client.ts';
 import type { Report } from '../path/model.ts';
 import type { Target } from '../path/target.ts';
 import type { ResolverSpec } from '../probes/index.ts';
 import { SessionStore } from '../state/store.ts';
 import type { Command } from '../ui/input/commands.ts';
+import { openClient } from './client.ts';
 import { EXIT } from './exit.ts';
 import type { DiagnoseArgs } from './flags.ts';
 
@@ -71,7 +72,7 @@ export function registerTuiCommands(factory: (c: TuiContext) => Command[]): void
 
 export async function runTui(o: TuiOptions): Promise<number> {
   const { args, io } = o;
-  const client = KubeClient.create(args.kube, io.env);
+  const client = openClient(args.kube, io.env);
   const store = new SessionStore();
   store.setReport(o.report);
   store.setConnection('connected');
