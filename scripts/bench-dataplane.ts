@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process';
 import { cpus } from 'node:os';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { join } from 'node:path';
-import { type Child, forkChild } from './lib/child.ts';
+import { type Child, forkChild, serveChild } from './lib/child.ts';
 import { performance, monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
@@ -125,19 +125,7 @@ async function labChild(): Promise<void> {
       return out;
     },
   };
-  process.on('message', async (m: { id: number; cmd: string; arg?: unknown }) => {
-    if (m.cmd === 'stop') {
-      await lab.stop();
-      process.send!({ id: m.id, result: null }, () => process.exit(0));
-      return;
-    }
-    try {
-      process.send!({ id: m.id, result: await commands[m.cmd]!(m.arg) });
-    } catch (e) {
-      process.send!({ id: m.id, error: String((e as Error)?.stack ?? e) });
-    }
-  });
-  process.send!({ id: 0, result: { ready: lab.ready(), ca: lab.ca.certPem, token: lab.token } });
+  serveChild(commands, () => lab.stop(), { ready: lab.ready(), ca: lab.ca.certPem, token: lab.token });
 }
 
 // ─── the parent: talking to the child ───────────────────────────────────────────────────────────────────

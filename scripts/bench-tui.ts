@@ -11,7 +11,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Child, forkChild } from './lib/child.ts';
+import { type Child, forkChild, serveChild } from './lib/child.ts';
 import { performance } from 'node:perf_hooks';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -50,19 +50,7 @@ async function labChild(): Promise<void> {
       return w;
     },
   };
-  process.on('message', async (m: { id: number; cmd: string; arg?: unknown }) => {
-    if (m.cmd === 'stop') {
-      await lab.stop();
-      process.send!({ id: m.id, result: null }, () => process.exit(0));
-      return;
-    }
-    try {
-      process.send!({ id: m.id, result: await commands[m.cmd]!(m.arg) });
-    } catch (e) {
-      process.send!({ id: m.id, error: String((e as Error)?.stack ?? e) });
-    }
-  });
-  process.send!({ id: 0, result: lab.ready() });
+  serveChild(commands, () => lab.stop(), lab.ready());
 }
 
 // ─── the parent ─────────────────────────────────────────────────────────────────────────────────────────

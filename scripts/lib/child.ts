@@ -38,3 +38,23 @@ export async function forkChild<R>(file: string, args: string[]): Promise<{ chil
   };
   return { child, first: await first };
 }
+
+/**
+ * The child's side: answers calls with `commands`, stops on `stop` (running `stop` first), and announces `ready`
+ * as message 0.
+ */
+export function serveChild(commands: Record<string, (arg?: any) => unknown>, stop: () => Promise<unknown>, ready: unknown): void {
+  process.on('message', async (m: { id: number; cmd: string; arg?: unknown }) => {
+    if (m.cmd === 'stop') {
+      await stop();
+      process.send!({ id: m.id, result: null }, () => process.exit(0));
+      return;
+    }
+    try {
+      process.send!({ id: m.id, result: await commands[m.cmd]!(m.arg) });
+    } catch (e) {
+      process.send!({ id: m.id, error: String((e as Error)?.stack ?? e) });
+    }
+  });
+  process.send!({ id: 0, result: ready });
+}
