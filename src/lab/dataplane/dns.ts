@@ -132,7 +132,9 @@ export function respond(ctx: ControllerContext, who: ResolverIdentity, query: pa
     reply = 'servfail';
   }
   if (reply === 'servfail') return enc({ ...base, flags: flags | RCODE.SERVFAIL! });
-  if (reply.authoritative) flags |= packet.AUTHORITATIVE_ANSWER;
+  // Authoritative answers are CoreDNS's own zone (cluster.local, in-addr.arpa): like CoreDNS's kubernetes plugin it
+  // answers `qr aa rd` without RA (dig: "recursion requested but not available"); forwarded names keep RA.
+  if (reply.authoritative) flags = (flags | packet.AUTHORITATIVE_ANSWER) & ~packet.RECURSION_AVAILABLE;
   flags |= RCODE[reply.rcode] ?? 0;
   const answers = reply.answers.map(toAnswer).filter((a): a is packet.Answer => !!a);
   const authorities = reply.authority.map(toAnswer).filter((a): a is packet.Answer => !!a);

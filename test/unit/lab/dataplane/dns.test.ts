@@ -158,6 +158,8 @@ describe('startDns', () => {
     const nx = await udpQuery(dns.resolver, 'nope.shop.svc.cluster.local', 'A');
     expect(rcodeOf(nx)).toBe('NXDOMAIN');
     expect(nx.flags! & packet.AUTHORITATIVE_ANSWER).toBeTruthy();
+    // CoreDNS's own zone: aa without ra (dig prints "recursion requested but not available")
+    expect(nx.flags! & packet.RECURSION_AVAILABLE).toBeFalsy();
     expect(nx.authorities?.[0]).toMatchObject({ type: 'SOA', name: 'cluster.local', data: { mname: 'ns.dns.cluster.local', rname: 'hostmaster.cluster.local' } });
   });
 
