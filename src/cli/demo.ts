@@ -48,6 +48,7 @@ export async function runDemo(argv: string[] = []): Promise<number> {
   try {
     // One web pod flaps, so the endpoints timeline moves: the fault fails its readiness probe for 16 s out of 32 (the
     // probe's period 5 s × failureThreshold 3 must fit in the down half for the pod to turn not-ready).
+    if (interactive) process.stderr.write("waiting for the shop and the ingress controllers to be Ready (~10 s: upstream's controller readiness probe starts after 10 s)…\n");
     await flapOnePod(lab, Number(process.env.NETPATH_DEMO_FLAP_SECONDS ?? 16)).catch((e) => process.stderr.write(`demo: no flapping pod: ${(e as Error).message}\n`));
     if (!interactive && !outputFlag) {
       process.stdout.write(instructions(r));
