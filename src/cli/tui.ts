@@ -115,7 +115,8 @@ export async function runTui(o: TuiOptions): Promise<number> {
   });
   abort.abort();
   store.stop();
-  await live;
+  // Bounded: a source still inside a request must not keep the terminal waiting; the process exits right after.
+  await Promise.race([live, new Promise((r) => setTimeout(r, 2000).unref())]);
   await endHelpers(enders);
   await client.close().catch(() => {});
   if (end.reason === 'error') throw end.error;

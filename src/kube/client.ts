@@ -319,6 +319,12 @@ export class KubeClient implements ClusterReader {
   async close(): Promise<void> {
     void this.spare?.then((s) => void (s instanceof Error ? undefined : s.destroy()));
     this.spare = undefined;
-    await this.agent?.close().catch(() => {});
+    const agent = this.agent;
+    if (!agent) return;
+    // close() waits for requests in flight, and a stream whose reader stopped without aborting would hold it
+    // forever: after a second, whatever is left is destroyed.
+    const closed = agent.close().catch(() => {});
+    const late = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 1000).unref())]);
+    if (late) await agent.destroy().catch(() => {});
   }
 }
