@@ -115,15 +115,9 @@ export function probeCommands(t: TuiContext, deps: ProbeDeps = REAL_DEPS): Comma
   const tasks = new Set<Promise<void>>();
   let seq = 0;
 
-  // Keep the UI's results in the live report across re-diagnoses (each new report is amended once).
-  let lastSeen: Report | undefined;
-  const unsubscribe = t.store.subscribe(() => {
-    const rep = t.store.getSnapshot().report;
-    if (!rep || rep === lastSeen) return;
-    lastSeen = rep;
-    if (added.ladders.size || added.runs.length) t.store.amendReport((r) => withAdded(r, added));
-  });
-  const amend = () => t.store.amendReport((r) => withAdded(r, added));
+  // The UI's results stay in every report the live session publishes (the store amends each one as it is set).
+  const unsubscribe = t.store.addReportAmendment((r) => withAdded(r, added));
+  const amend = () => t.store.reapplyAmendments();
 
   const stopAll = () => {
     for (const c of running.values()) c.abort();

@@ -127,6 +127,10 @@ export class SessionStore implements SessionStoreApi {
   private connectionError?: string;
   private selectedPath?: string;
   private report?: Report;
+  /** The engine's report before the amendments below (what setReport was given). */
+  private baseReport?: Report;
+  /** Results the UI adds to every report (its in-cluster probes): applied to each new report as it is set. */
+  private readonly amendments = new Set<(report: Report) => Report>();
   private reportAt?: number;
   private reportError?: string;
   private diagnosing = false;
@@ -397,7 +401,8 @@ export class SessionStore implements SessionStoreApi {
 
   /** A new report (already sanitised by the engine). Its endpoints feed the upstream→pod map. */
   setReport(report: Report, at = this.clock.now()): void {
-    this.report = report;
+    this.baseReport = report;
+    this.report = this.amended(report);
     this.reportAt = at;
     this.reportError = undefined;
     if (!this.selectedPath || !report.paths.some((p) => p.id === this.selectedPath)) this.selectedPath = report.paths[0]?.id;
@@ -590,15 +595,32 @@ export class SessionStore implements SessionStoreApi {
   // ------------------------------------------------------------------ UI-run probes (added for src/cli/tui-probes.ts)
 
   /**
-   * Replaces the current report with `fn(report)`: the in-cluster probes run from the UI (the ladder's checks and
-   * verdict, `probes.ladder`, `probes.inCluster`) amend the live report. The caller sanitises what it adds.
-   * No-op without a report or when `fn` returns the same object.
+   * Adds `fn` to the amendments every report goes through — the current one now, each later one as it is set — so
+   * results the UI produced (a ladder, a dig) stay in the report across re-diagnoses. Call `reapplyAmendments`
+   * when what `fn` adds has changed; the returned function removes it. The caller sanitises what it adds.
    */
-  amendReport(fn: (report: Report) => Report): void {
-    if (!this.report) return;
-    const next = fn(this.report);
+  addReportAmendment(fn: (report: Report) => Report): () => void {
+    this.amendments.add(fn);
+    this.reapplyAmendments();
+    return () => {
+      this.amendments.delete(fn);
+      this.reapplyAmendments();
+    };
+  }
+
+  /** Re-applies the amendments to the last report set. */
+  reapplyAmendments(): void {
+    if (!this.baseReport) return;
+    const next = this.amended(this.baseReport);
     if (next === this.report) return;
     this.report = next;
     this.mark('meta');
   }
+
+  private amended(report: Report): Report {
+    let r = report;
+    for (const fn of this.amendments) r = fn(r);
+    return r;
+  }
+
 }

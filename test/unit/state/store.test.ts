@@ -260,3 +260,27 @@ describe('SessionStore', () => {
     expect(clock.active).toBe(0);
   });
 });
+
+describe('report amendments', () => {
+  const base = (target: string) =>
+    ({ target, generatedAt: '', verdict: { status: 'ok', layer: null, summary: '' }, layers: [], probes: { dns: [], tcp: [], http: [] }, paths: [] }) as any;
+
+  it('amend the current report and every later one, reapply on demand, and go away when removed', () => {
+    const store = new SessionStore({ clock: new ManualClock() });
+    let note = 'first';
+    const remove = store.addReportAmendment((r) => ({ ...r, cluster: note }));
+    expect(store.getSnapshot().report).toBeUndefined();
+    store.setReport(base('a'));
+    store.flush();
+    expect(store.getSnapshot().report).toMatchObject({ target: 'a', cluster: 'first' });
+    note = 'second';
+    store.reapplyAmendments();
+    store.setReport(base('b'));
+    store.flush();
+    expect(store.getSnapshot().report).toMatchObject({ target: 'b', cluster: 'second' });
+    remove();
+    store.flush();
+    expect(store.getSnapshot().report?.cluster).toBeUndefined();
+    store.stop();
+  });
+});
