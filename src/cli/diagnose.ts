@@ -1,4 +1,5 @@
 // `kubectl netpath TARGET [flags]`: parse, connect, diagnose, render, exit code.
+import type { KubeClient } from '../kube/client.ts';
 import { KubeError } from '../kube/errors.ts';
 import { diagnose } from '../path/diagnose.ts';
 import type { Report } from '../path/model.ts';
@@ -92,14 +93,11 @@ export async function runDiagnose(argv: string[], io: CliIO = { stdout: process.
     // In-cluster isolation ladder (H3, docs/PROBES.md): a helper pod curls each hop; the first failing rung is a check.
     if (args.helpers.ladder) report = await (await import('../probes/incluster/report.ts')).withLadder(client, report, { helpers: args.helpers, timeoutMs: args.timeoutMs, stderr: io.stderr, verbose: args.verbosity >= 1 });
   } catch (e) {
+    closeLater(client);
     if (e instanceof TargetNotFoundError) throw new CliError(sanitize(e.message), EXIT.USAGE);
     if (e instanceof TargetUnreadableError) throw new CliError(sanitize(e.message), EXIT.CLUSTER);
     if (e instanceof KubeError && e.fatal) throw new CliError(sanitize(e.message), EXIT.CLUSTER);
     throw e;
-  } finally {
-    // Later, and unreferenced: closing a dozen TLS sockets costs ~10 ms of CPU that the CLI, which exits right after
-    // the report, need not spend (the exit closes them); an in-process caller (tests, the TUI) gets them closed.
-    setTimeout(() => void client.close(), 200).unref();
   }
   report.api = { ...client.stats };
   if (args.verbosity >= 1) {
@@ -110,8 +108,18 @@ export async function runDiagnose(argv: string[], io: CliIO = { stdout: process.
   if (format === 'tui') {
     // The interactive UI (src/cli/tui.ts) when stdin/stdout are terminals, CI is unset and no -o was given.
     const tui = await import('./tui.ts');
-    if (tui.wantsTui(io, args.output)) return tui.runTui({ report, args, io, target, resolvers });
+    // The UI goes on with this client (its connections are warm) and closes it when it ends.
+    if (tui.wantsTui(io, args.output)) return tui.runTui({ report, args, io, target, resolvers, client });
   }
+  closeLater(client);
   await output(io, report, format, color);
   return report.verdict.status === 'fail' ? EXIT.FAIL : EXIT.OK;
+}
+
+/**
+ * Closes the client later, unreferenced: closing a dozen TLS sockets costs ~10 ms of CPU that the CLI, which exits
+ * right after the report, need not spend (the exit closes them); an in-process caller (tests) gets them closed.
+ */
+function closeLater(client: KubeClient): void {
+  setTimeout(() => void client.close(), 200).unref();
 }

@@ -42,6 +42,8 @@ export interface TuiOptions {
   commands?: Command[];
   /** The header's server line (default: the kubeconfig's cluster server). */
   server?: string;
+  /** The diagnosis's client, reused (warm connections); the UI closes it when it ends. Default: a new one. */
+  client?: KubeClient;
   /** Called with the store and client once the UI runs (demo: extra wiring). */
   onStart?: (store: SessionStore, client: KubeClient) => void;
 }
@@ -72,7 +74,7 @@ export function registerTuiCommands(factory: (c: TuiContext) => Command[]): void
 
 export async function runTui(o: TuiOptions): Promise<number> {
   const { args, io } = o;
-  const client = openClient(args.kube, io.env);
+  const client = o.client ?? openClient(args.kube, io.env);
   const store = new SessionStore();
   store.setReport(o.report);
   store.setConnection('connected');
