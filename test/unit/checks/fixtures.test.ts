@@ -10,7 +10,7 @@ import type { KObject } from '../../../src/kube/types.ts';
 import { diagnose } from '../../../src/path/diagnose.ts';
 import type { Report } from '../../../src/path/model.ts';
 import { parseTarget } from '../../../src/path/target.ts';
-import { SHARED_FIXTURES, app, ingress, loadFixture, node, pod, rule, service } from '../path/fixtures.ts';
+import { HAVE_SHARED, SHARED_FIXTURES, app, ingress, loadFixture, node, pod, rule, service } from '../path/fixtures.ts';
 
 const json = (rel: string): KObject[] => {
   const d = JSON.parse(readFileSync(join(SHARED_FIXTURES, rel), 'utf8'));
@@ -19,7 +19,7 @@ const json = (rel: string): KObject[] => {
 const check = (r: Report, id: string) => r.layers.flatMap((l) => l.checks).find((c) => c.id === id);
 const run = (objs: KObject[], target: string, namespace = 'default') => diagnose(new MemoryReader(objs), { target: parseTarget(target), namespace, probe: false });
 
-describe('Verrazzano snapshots', () => {
+describe.skipIf(!HAVE_SHARED)('Verrazzano snapshots', () => {
   it('an ingress-nginx LoadBalancer stuck <pending> with SyncLoadBalancerFailed (LimitExceeded) fails the load balancer', async () => {
     const services = json('objects/verrazzano-cluster-snapshots/ingress-lb-limit/services.json');
     const events = json('objects/verrazzano-cluster-snapshots/ingress-lb-limit/events.json');
@@ -57,7 +57,7 @@ describe('Verrazzano snapshots', () => {
   });
 });
 
-describe('Envoy Gateway status outputs', () => {
+describe.skipIf(!HAVE_SHARED)('Envoy Gateway status outputs', () => {
   const load = (f: string) => yaml.load(readFileSync(join(SHARED_FIXTURES, 'objects/gateway-api-status-envoy-gateway', f), 'utf8')) as { gateways: KObject[]; httpRoutes: KObject[] };
   const base = (d: { gateways: KObject[]; httpRoutes: KObject[] }): KObject[] => [
     { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: d.gateways[0]!.spec.gatewayClassName }, spec: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' }, status: { conditions: [{ type: 'Accepted', status: 'True' }] } },
@@ -91,7 +91,7 @@ describe('Envoy Gateway status outputs', () => {
   });
 });
 
-describe('a kind EndpointSlice', () => {
+describe.skipIf(!HAVE_SHARED)('a kind EndpointSlice', () => {
   it('reads addresses, conditions, nodes and pods', () => {
     const s = loadFixture('objects/endpointslice/kind-kube-dns-endpointslice.yaml');
     const eps = endpointsOf(s, undefined);

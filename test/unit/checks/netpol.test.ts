@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { egressAllowed, ingressAllowed, ipInCidr, peerMatches, policySelects, portsMatch } from '../../../src/checks/netpol.ts';
 import type { KObject } from '../../../src/kube/types.ts';
-import { loadFixture, pod } from '../path/fixtures.ts';
+import { HAVE_SHARED, loadFixture, pod } from '../path/fixtures.ts';
 
 const orders = pod('orders-1', 'orders', { labels: { 'app.kubernetes.io/name': 'orders', 'app.kubernetes.io/component': 'service' } });
 const uiPod = pod('ui-1', 'ui', { labels: { 'app.kubernetes.io/name': 'ui' }, ip: '10.0.5.5' });
 const sameNsUi = pod('ui-2', 'orders', { labels: { 'app.kubernetes.io/name': 'ui' } });
 const port = { port: 8080, name: 'http', protocol: 'TCP' };
 
-describe('NetworkPolicy evaluation on the EKS workshop pair (../shared/fixtures)', () => {
+describe.skipIf(!HAVE_SHARED)('NetworkPolicy evaluation on the EKS workshop pair (../shared/fixtures)', () => {
   const broken = loadFixture('manifests/networkpolicy/eksworkshop-allow-order-ingress-fail-debug.yaml');
   const fixed = loadFixture('manifests/networkpolicy/eksworkshop-allow-order-ingress-success-debug.yaml');
 

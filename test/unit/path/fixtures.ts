@@ -1,13 +1,17 @@
 // Builders and shared-fixture loading for the engine's unit tests.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as yaml from 'js-yaml';
 import type { KObject } from '../../../src/kube/types.ts';
 
 export const SHARED_FIXTURES = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures');
+/** Whether ../shared/fixtures is present (a user's own clone has none: the tests that read it skip, with a note). */
+export const HAVE_SHARED = existsSync(SHARED_FIXTURES);
+if (!HAVE_SHARED) console.warn(`note: ${SHARED_FIXTURES} is absent; the tests that read the shared public fixtures are skipped`);
 
 /** Every object of a YAML file under ../shared/fixtures (documents that are not objects are skipped). */
 export function loadFixture(rel: string, namespace?: string): KObject[] {
+  if (!HAVE_SHARED) return []; // the suites that use it are skipped (HAVE_SHARED)
   const docs = yaml.loadAll(readFileSync(join(SHARED_FIXTURES, rel), 'utf8')) as any[];
   const out: KObject[] = [];
   for (const d of docs) {

@@ -3,7 +3,7 @@ import type { KObject } from '../../../src/kube/types.ts';
 import {
   gatewayHostMatches, hostnamesIntersect, listenerAllowsNamespace, matchRoutes, refersToGateway, routeMatchApplies, selectedListeners,
 } from '../../../src/path/httproute-match.ts';
-import { loadFixture } from './fixtures.ts';
+import { HAVE_SHARED, loadFixture } from './fixtures.ts';
 
 let n = 0;
 function route(name: string, spec: any, created?: string): KObject {
@@ -83,7 +83,7 @@ describe('HTTPRoute matches', () => {
   });
 });
 
-describe('upstream Gateway API examples', () => {
+describe.skipIf(!HAVE_SHARED)('upstream Gateway API examples', () => {
   const gw = loadFixture('manifests/gateway-api/standard__simple-http-https__gateway.yaml', 'default')[0]!;
   const foo = loadFixture('manifests/gateway-api/standard__simple-http-https__foo-route.yaml', 'default')[0]!;
   const bar = loadFixture('manifests/gateway-api/standard__simple-http-https__bar-route.yaml', 'default')[0]!;
