@@ -71,7 +71,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false> |
   }
 }
 
-const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
+const tmux = (...args: string[]) => execFileSync('tmux', ['-u', '-L', SOCKET, ...args], { encoding: 'utf8' });
 const capture = () => tmux('capture-pane', '-p', '-t', 'ui');
 /** The controller-logs pane's exact `received` counter, read off the screen. */
 const uiReceived = () => {
@@ -102,7 +102,7 @@ class TmuxControl {
   private block: string[] | undefined;
   private waiting: ((lines: string[]) => void)[] = [() => {}]; // the attach command's own block
   constructor() {
-    this.proc = spawn('tmux', ['-L', SOCKET, '-C', 'attach-session', '-f', 'no-output', '-t', 'ui'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    this.proc = spawn('tmux', ['-u', '-L', SOCKET, '-C', 'attach-session', '-f', 'no-output', '-t', 'ui'], { stdio: ['pipe', 'pipe', 'ignore'] });
     this.proc.stdout!.setEncoding('utf8');
     this.proc.stdout!.on('data', (d: string) => {
       this.buf += d;
@@ -159,7 +159,7 @@ async function main(): Promise<void> {
 
     // the UI in a 200×50 pty; the command is the pane's process, so pane_pid is the UI's pid
     const env = `NETPATH_KEYS=/nonexistent KUBECONFIG= NETPATH_TUI_TRACE=${TRACE} ${process.env.BENCH_UI_ENV ?? ''} ${process.env.BENCH_UI_NODE_OPTIONS ? `'NODE_OPTIONS=${process.env.BENCH_UI_NODE_OPTIONS}'` : ''}`;
-    tmux('new-session', '-d', '-x', '200', '-y', '50', '-s', 'ui', `exec env ${env} ${process.execPath} ${CLI} ${NO_DP ? 'ingress/shop -n shop --no-probe' : `shop.netpath.test --resolver ${ready.resolver}`} --kubeconfig ${kc}`);
+    tmux('new-session', '-d', '-x', '200', '-y', '50', '-s', 'ui', `exec env -u CI ${env} ${process.execPath} ${CLI} ${NO_DP ? 'ingress/shop -n shop --no-probe' : `shop.netpath.test --resolver ${ready.resolver}`} --kubeconfig ${kc}`);
     tmux('set-option', '-g', 'window-size', 'manual');
     const pid = Number(tmux('display', '-p', '-t', 'ui', '#{pane_pid}').trim());
     const ctl = new TmuxControl();

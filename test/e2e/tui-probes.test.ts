@@ -7,29 +7,15 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, type LabProcess, eventually, kubectl, startLab } from './harness.ts';
+import { Terminal, hasTool, sleep } from './terminal.ts';
 
-const SOCKET = `netpath-tui-probes-${process.pid}`;
-const has = (bin: string, ...args: string[]) => {
-  try {
-    execFileSync(bin, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const ready = has('tmux', '-V') && has('kubectl', 'version', '--client');
+const ready = hasTool('tmux', '-V') && hasTool('kubectl', 'version', '--client');
+const term = new Terminal('tui-probes');
+const capture = () => term.capture();
+const keys = (...k: string[]) => term.keys(...k);
+const display = (f: string) => term.display(f);
+const until = (what: string | RegExp, ms = 30_000) => term.until(what, ms);
 
-const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
-const capture = () => tmux('capture-pane', '-p', '-t', 'ui');
-const keys = (...k: string[]) => tmux('send-keys', '-t', 'ui', ...k);
-const display = (f: string) => tmux('display', '-p', '-t', 'ui', f).trim();
-const until = (what: string | RegExp, ms = 30_000) =>
-  eventually(() => {
-    const c = capture();
-    return (typeof what === 'string' ? c.includes(what) : what.test(c)) && c;
-  }, ms, 150);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SELECTOR = 'app.kubernetes.io/managed-by=kubectl-netpath';
 let lab: LabProcess;
 const helperPods = async () => {
@@ -54,12 +40,10 @@ describe.skipIf(!ready)('in-cluster probe keys in the UI (tmux) on the lab data 
       const r = await kubectl(lab, ['get', 'pods', '-n', 'selector-mismatch', '-o', 'jsonpath={.items[*].status.phase}']);
       return r.stdout.trim() && r.stdout.trim().split(/\s+/).every((p) => p === 'Running');
     }, 60_000, 250);
-    tmux('new-session', '-d', '-x', '200', '-y', '60', '-s', 'ui', '-e', 'PS1=$ ', '-e', `PATH=${process.env.PATH}`, 'sh');
+    term.start();
   }, 90_000);
   afterAll(async () => {
-    try {
-      tmux('kill-server');
-    } catch {}
+    term.stop();
     await lab?.stop();
   });
 

@@ -3,33 +3,16 @@
 // Needs tmux; run under `flock /tmp/netpath-dataplane.lock` (the demo's lab owns the loopback data plane).
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, eventually, startLab } from './harness.ts';
+import { CLI, eventually, startLab } from './harness.ts';
+import { Terminal, hasTool, sleep } from './terminal.ts';
 
-const SOCKET = `netpath-tui-${process.pid}`;
-const hasTmux = (() => {
-  try {
-    execFileSync('tmux', ['-V']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
-const capture = () => tmux('capture-pane', '-p', '-t', 'ui');
-const keys = (...k: string[]) => tmux('send-keys', '-t', 'ui', ...k);
-const display = (f: string) => tmux('display', '-p', '-t', 'ui', f).trim();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const until = (what: string | RegExp, ms = 20_000) =>
-  eventually(() => {
-    const c = capture();
-    return (typeof what === 'string' ? c.includes(what) : what.test(c)) && c;
-  }, ms, 150);
-
-function startShell(): void {
-  tmux('new-session', '-d', '-x', '200', '-y', '60', '-s', 'ui', '-e', 'PS1=$ ', '-e', `PATH=${process.env.PATH}`, 'sh');
-  keys('clear', 'Enter');
-}
+const hasTmux = hasTool('tmux', '-V');
+const term = new Terminal('tui');
+const capture = () => term.capture();
+const keys = (...k: string[]) => term.keys(...k);
+const display = (f: string) => term.display(f);
+const until = (what: string | RegExp, ms?: number) => term.until(what, ms);
+const tmux = (...args: string[]) => term.tmux(...args);
 
 async function openDemo(): Promise<void> {
   keys('clear', 'Enter');
@@ -50,12 +33,8 @@ async function expectCleanShell(): Promise<void> {
 }
 
 describe.skipIf(!hasTmux)('the UI in a real terminal (tmux) on the demo lab', () => {
-  beforeAll(() => startShell());
-  afterAll(() => {
-    try {
-      tmux('kill-server');
-    } catch {}
-  });
+  beforeAll(() => term.start());
+  afterAll(() => term.stop());
 
   it('opens, moves between layers and panes, shows a flap and lab traffic, help, filter, resizes, and q leaves a clean shell', async () => {
     await openDemo();
@@ -128,12 +107,8 @@ describe.skipIf(!hasTmux)('the UI in a real terminal (tmux) on the demo lab', ()
 });
 
 describe.skipIf(!hasTmux)('the UI on a control-plane-only lab', () => {
-  beforeAll(() => startShell());
-  afterAll(() => {
-    try {
-      tmux('kill-server');
-    } catch {}
-  });
+  beforeAll(() => term.start());
+  afterAll(() => term.stop());
 
   it('SIGTERM and SIGHUP restore the terminal and exit 143 / 129', async () => {
     const lab = await startLab(['--no-dataplane', '--scenario', 'platform', '--scenario', 'demo']);
@@ -155,4 +130,3 @@ describe.skipIf(!hasTmux)('the UI on a control-plane-only lab', () => {
   }, 120_000);
 });
 
-void ROOT;

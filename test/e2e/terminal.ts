@@ -1,0 +1,67 @@
+// A real pseudo-terminal for the UI's end-to-end tests: a private tmux server with one shell window.
+//
+// The shell starts with `CI` removed from its environment: the UI (rightly) prints the report instead of opening
+// when `CI` is set, and CI runners set it for the test process that starts tmux. tmux runs with -u (UTF-8) so
+// the UI's glyphs survive where the runner has no UTF-8 locale.
+import { execFileSync } from 'node:child_process';
+import { eventually } from './harness.ts';
+
+export const hasTool = (bin: string, ...args: string[]): boolean => {
+  try {
+    execFileSync(bin, args, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Terminal {
+  readonly socket: string;
+
+  constructor(name: string) {
+    this.socket = `netpath-${name}-${process.pid}`;
+  }
+
+  tmux(...args: string[]): string {
+    return execFileSync('tmux', ['-u', '-L', this.socket, ...args], { encoding: 'utf8' });
+  }
+
+  /** A detached session `ui` of WIDTH×HEIGHT running sh with prompt "$ " and no `CI`. */
+  start(width = 200, height = 60): void {
+    this.tmux('new-session', '-d', '-x', String(width), '-y', String(height), '-s', 'ui', '-e', 'PS1=$ ', '-e', `PATH=${process.env.PATH}`, 'env -u CI sh');
+    this.keys('clear', 'Enter');
+  }
+
+  stop(): void {
+    try {
+      this.tmux('kill-server');
+    } catch {}
+  }
+
+  capture(): string {
+    return this.tmux('capture-pane', '-p', '-t', 'ui');
+  }
+
+  keys(...k: string[]): void {
+    this.tmux('send-keys', '-t', 'ui', ...k);
+  }
+
+  display(format: string): string {
+    return this.tmux('display', '-p', '-t', 'ui', format).trim();
+  }
+
+  /** Waits until the screen shows WHAT; the error carries the last screen, so a failure says what was there. */
+  async until(what: string | RegExp, ms = 20_000): Promise<string> {
+    let last = '';
+    try {
+      return await eventually(() => {
+        last = this.capture();
+        return (typeof what === 'string' ? last.includes(what) : what.test(last)) && last;
+      }, ms, 150);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}: waiting for ${String(what)}; the screen showed:\n${last.replace(/\n+$/, '')}`);
+    }
+  }
+}
