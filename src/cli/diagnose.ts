@@ -1,12 +1,12 @@
 // `kubectl netpath TARGET [flags]`: parse, connect, diagnose, render, exit code.
 import type { KubeClient } from '../kube/client.ts';
 import { KubeError } from '../kube/errors.ts';
-import { diagnose } from '../path/diagnose.ts';
+import { diagnose, warmUp } from '../path/diagnose.ts';
 import type { Report } from '../path/model.ts';
 import { TargetNotFoundError, TargetUnreadableError } from '../path/resolve.ts';
 import { TargetError, parseTarget } from '../path/target.ts';
-import { parseResolvers } from '../probes/index.ts';
-import { type OutputFormat, render } from '../report/index.ts';
+import { parseResolvers } from '../probes/dns.ts';
+import type { OutputFormat } from '../report/index.ts';
 import { sanitize } from '../text/sanitize.ts';
 import { openClient } from './client.ts';
 import { CliError, EXIT } from './exit.ts';
@@ -36,6 +36,7 @@ export function chooseFormat(flag: OutputFormat | undefined, isTTY: boolean): Ou
  */
 async function output(io: CliIO, report: Report, format: OutputFormat, color: boolean): Promise<void> {
   const f = format === 'tui' ? 'text' : format;
+  const { render } = await import('../report/index.ts');
   await write(io.stdout, render(report, f, { color: f === 'text' && color }));
 }
 
@@ -65,14 +66,12 @@ export async function runDiagnose(argv: string[], io: CliIO = { stdout: process.
   client.connect();
   const isTTY = !!io.stdout.isTTY;
   const format = chooseFormat(args.output, isTTY);
-  // The UI's code (Ink, React, yoga) loads while the first round trip is on the wire, not after the diagnosis.
-  const uiPreload =
-    format === 'tui'
-      ? client.dispatched
-          .then(() => new Promise((r) => setImmediate(r)))
-          .then(() => import('./tui.ts'))
-          .catch(() => undefined)
-      : undefined;
+  // The code needed after the first round trip — the checks, the report, the UI (Ink, React, yoga) — is evaluated
+  // while that round trip is on the wire (once its requests are out), not after it.
+  const preload = client.dispatched
+    .then(() => new Promise((r) => setImmediate(r)))
+    .then(() => Promise.all([warmUp(args.probe), format === 'tui' ? import('./tui.ts') : import('../report/index.ts')]))
+    .catch(() => undefined);
   if (args.verbosity >= 6) {
     client.onRequest = (r) => {
       io.stderr.write(sanitize(`I netpath] GET ${r.url} ${r.status ?? r.error} in ${r.ms} milliseconds (round trip ${r.depth})`) + '\n');
@@ -104,7 +103,7 @@ export async function runDiagnose(argv: string[], io: CliIO = { stdout: process.
     io.stderr.write(`netpath: ${client.stats.requests} API requests in ${client.stats.roundTrips} sequential round trips (${client.stats.ms} ms)\n`);
   }
   const color = isTTY && args.color !== false && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
-  void uiPreload;
+  void preload;
   if (format === 'tui') {
     // The interactive UI (src/cli/tui.ts) when stdin/stdout are terminals, CI is unset and no -o was given.
     const tui = await import('./tui.ts');

@@ -137,8 +137,8 @@ export class KubeClient implements ClusterReader {
     if (this.asUid) headers['impersonate-uid'] = this.asUid;
     this.headers = headers;
     // One TLS context for every connection (undici would build one per socket from the PEMs), and one connection
-    // opened before the first requests: the parallel first round trip then resumes its TLS session (HTTP/1.1, the
-    // lab) or multiplexes over it (HTTP/2, which real API servers offer and undici accepts by default).
+    // opened before the first requests: the parallel first round trip multiplexes over it (HTTP/2, which API servers
+    // and the lab offer) or, from a server that speaks only HTTP/1.1, resumes its TLS session on the others.
     const connect: buildConnector.BuildOptions = {};
     if (/^https:/i.test(this.server)) {
       try {

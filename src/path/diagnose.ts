@@ -2,8 +2,7 @@
 // layer of every path, and pick the verdict. Pure orchestration over a ClusterReader, so the CLI, the TUI and
 // tests share it.
 import type { ClusterReader } from '../kube/types.ts';
-import { checkPath } from '../checks/index.ts';
-import { type ProbeOptions, probeDnsFor, probePaths, probeableHost } from '../probes/index.ts';
+import type { ProbeOptions } from '../probes/index.ts';
 import { Fetcher } from './fetch.ts';
 import { type DnsAnswer, type Path, type Probes, type Report, verdictOf, worst } from './model.ts';
 import { resolve } from './resolve.ts';
@@ -32,24 +31,39 @@ export function primaryPath(paths: Path[]): Path | undefined {
   return paths.find((p) => verdictOf(p.layers).status === 'fail') ?? paths.find((p) => worst(p.layers.map((l) => l.status)) !== 'ok') ?? paths[0];
 }
 
+/**
+ * The checks and the workstation probes load when first needed (a `--no-probe` run never loads the probes), so the
+ * API requests go out first and the checks' code is evaluated while their answers are on the wire (the CLI starts
+ * that with `warmUp`).
+ */
+const loadChecks = () => import('../checks/index.ts');
+const loadProbes = () => import('../probes/index.ts');
+
+/** Evaluates the code a diagnosis needs after its reads (call once the first requests are out). */
+export function warmUp(probing: boolean): Promise<unknown> {
+  return Promise.all([loadChecks(), probing ? loadProbes() : undefined]);
+}
+
 export async function diagnose(reader: ClusterReader, o: DiagnoseOptions): Promise<Report> {
   const f = new Fetcher(reader);
   const t = o.target;
   const probeOpts = o.probe;
-  const early = probeOpts && t.kind === 'host' && probeableHost(t.host) ? probeDnsFor([t.host], probeOpts) : undefined;
+  const probesMod = probeOpts ? await loadProbes() : undefined;
+  const early = probesMod && probeOpts && t.kind === 'host' && probesMod.probeableHost(t.host) ? probesMod.probeDnsFor([t.host], probeOpts) : undefined;
   const resolution = await resolve(t, f, {
     namespace: o.namespace,
     ...(o.allNamespaces ? { allNamespaces: true } : {}),
     ...(early ? { dnsAddresses: () => early.then((a) => a.flatMap((x) => x.addresses)) } : {}),
   });
   let probes: Probes | undefined = probeOpts ? undefined : o.reuseProbes;
-  if (probeOpts) {
+  if (probeOpts && probesMod) {
     const dns: DnsAnswer[] = early ? await early : [];
     const probed = new Set(dns.map((d) => d.name));
-    const more = [...new Set(resolution.paths.map((p) => p.host).filter((h): h is string => probeableHost(h) && !probed.has(h)))];
-    dns.push(...(await probeDnsFor(more, probeOpts)));
-    probes = await probePaths(resolution.paths, dns, probeOpts);
+    const more = [...new Set(resolution.paths.map((p) => p.host).filter((h): h is string => probesMod.probeableHost(h) && !probed.has(h)))];
+    dns.push(...(await probesMod.probeDnsFor(more, probeOpts)));
+    probes = await probesMod.probePaths(resolution.paths, dns, probeOpts);
   }
+  const { checkPath } = await loadChecks();
   const now = o.now?.() ?? Date.now();
   const paths = resolution.paths.map((p) => checkPath(p, probes, { now, probeSkipped: o.probeSkipped ?? (probeOpts || probes ? undefined : 'probes disabled') }));
   const primary = primaryPath(paths);

@@ -15,6 +15,14 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, conte
   res.end(data);
 }
 
+/**
+ * True once a response takes no more writes: ended, or its connection (HTTP/1.1) or stream (HTTP/2, whose
+ * compatibility response has no `destroyed`) is gone.
+ */
+export function responseGone(res: { destroyed?: boolean; writableEnded?: boolean; stream?: { destroyed: boolean } }): boolean {
+  return !!res.destroyed || !!res.writableEnded || !!res.stream?.destroyed;
+}
+
 export function sendStatus(res: ServerResponse, err: ApiError): void {
   if (res.headersSent) {
     res.destroy();

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Store } from '../store/store.ts';
 import type { LogLine, LogStore } from '../runtime/logs.ts';
 import { badRequest } from '../store/errors.ts';
-import { boolParam, intParam } from './http.ts';
+import { boolParam, intParam, responseGone } from './http.ts';
 import type { ApiServer, RequestInfo } from './server.ts';
 
 /** A follower's backlog bound: the kubelet rotates container logs at 10 MiB (containerLogMaxSize). */
@@ -29,7 +29,7 @@ export class FollowWriter {
   private waiting = false;
   dropped = 0;
 
-  private readonly res: { write(chunk: string): boolean; once(ev: 'drain', fn: () => void): unknown; destroyed?: boolean; writableEnded?: boolean };
+  private readonly res: { write(chunk: string): boolean; once(ev: 'drain', fn: () => void): unknown; destroyed?: boolean; writableEnded?: boolean; stream?: { destroyed: boolean } };
   private readonly maxBacklog: number;
 
   constructor(res: FollowWriter['res'], maxBacklog = FOLLOW_BACKLOG_BYTES) {
@@ -39,7 +39,7 @@ export class FollowWriter {
 
   /** Queues or writes one chunk of `lines` lines. */
   write(chunk: string, lines = 1): void {
-    if (this.res.destroyed || this.res.writableEnded) return;
+    if (responseGone(this.res)) return;
     if (this.waiting) {
       const n = Buffer.byteLength(chunk);
       if (this.backlogBytes + n > this.maxBacklog) {
@@ -68,7 +68,7 @@ export class FollowWriter {
       const out = this.backlog.join('');
       this.backlog = [];
       this.backlogBytes = 0;
-      if (out && !this.res.destroyed && !this.res.writableEnded && !this.res.write(out)) this.pause();
+      if (out && !responseGone(this.res) && !this.res.write(out)) this.pause();
     });
   }
 
@@ -135,7 +135,7 @@ export function serveLogs(server: ApiServer, _req: IncomingMessage, res: ServerR
   let lines = log.snapshot().filter((l) => l.at >= since);
   if (tailLines !== undefined && tailLines >= 0) lines = tailLines === 0 ? [] : lines.slice(-tailLines);
 
-  res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
   let sent = 0;
   let done = false;
   const format = (l: LogLine) => (timestamps ? `${rfc3339Nano(l.at)} ${l.text}\n` : `${l.text}\n`);

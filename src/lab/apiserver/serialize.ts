@@ -5,6 +5,7 @@
 // cache is weak (a replaced or deleted object takes its entry with it) and bounded by a byte budget, oldest
 // entries out first, so listing a 50k-pod cluster does not pin another copy of it in memory.
 import type { ServerResponse } from 'node:http';
+import { responseGone } from './http.ts';
 
 /** How many bytes of cached JSON to keep at most. */
 export const JSON_CACHE_BUDGET = 64 * 1024 * 1024;
@@ -76,7 +77,7 @@ export async function sendJsonList(res: ServerResponse, code: number, envelope: 
       const ok = res.write(buf);
       buf = '';
       if (!ok) await drained(res);
-      if (res.destroyed) return;
+      if (responseGone(res)) return;
     }
   }
   buf += ']}';
@@ -91,6 +92,7 @@ export async function sendJsonList(res: ServerResponse, code: number, envelope: 
 
 function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
+    if (responseGone(res)) return resolve();
     const done = () => {
       res.off('drain', done);
       res.off('close', done);

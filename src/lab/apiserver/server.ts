@@ -1,6 +1,6 @@
 // The lab's Kubernetes API server: HTTPS, bearer-token auth, discovery, OpenAPI, CRUD, watch and pod logs over
 // the Store. It speaks JSON only and words its errors as the real apiserver does.
-import { createServer, type Server } from 'node:https';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
@@ -63,7 +63,7 @@ const VERSION = {
 const KEEP_STATUS_ON_CREATE = new Set(['Node', 'Namespace', 'Event']);
 
 export class ApiServer {
-  private server?: Server;
+  private server?: Http2SecureServer;
   private sockets = new Set<Socket>();
   private readonly o: ApiServerOptions;
   private tokenBuf: Buffer;
@@ -77,10 +77,15 @@ export class ApiServer {
   }
 
   async start(): Promise<string> {
-    const server = createServer({ cert: this.o.tls.certPem, key: this.o.tls.keyPem }, (req, res) => {
-      this.handle(req, res).catch((e) => this.fail(res, e));
+    // HTTP/2 with HTTP/1.1 beside it, as kube-apiserver serves: kubectl and undici multiplex over one connection;
+    // WebSocket upgrades (client-node's port-forward, kubectl's) and clients without ALPN get HTTP/1.1.
+    const server = createSecureServer({ cert: this.o.tls.certPem, key: this.o.tls.keyPem, allowHTTP1: true }, (req, res) => {
+      const r = req as unknown as IncomingMessage;
+      const w = res as unknown as ServerResponse;
+      this.handle(r, w).catch((e) => this.fail(w, e));
     });
-    server.keepAliveTimeout = 65_000;
+    // HTTP/1.1 connections idle up to 65 s between requests (Node's default 5 s races clients' keep-alive reuse)
+    (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 65_000;
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));

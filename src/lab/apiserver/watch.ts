@@ -29,7 +29,7 @@ export function serveWatch(server: ApiServer, req: IncomingMessage, res: ServerR
     if (fromRV > store.rv) fromRV = store.rv;
   }
 
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   res.flushHeaders();
   server.streams.add(res);
 
