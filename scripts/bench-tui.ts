@@ -284,7 +284,7 @@ async function main(): Promise<void> {
     }
     if (tr.peakMemoryMiB) {
       const m = tr.peakMemoryMiB;
-      rows.push(['UI process memory, peaks over the run (process.memoryUsage, 500-ms samples)', `rss ${m.rss} MiB, V8 heap total ${m.heapTotal} MiB (used ${m.heapUsed} MiB), external ${m.external} MiB (ArrayBuffers ${m.arrayBuffers} MiB)`, '—', '']);
+      rows.push(['UI process memory, peaks over the run (process.memoryUsage, 500-ms samples)', `rss ${m.rss} MiB, V8 heap total ${m.heapTotal} MiB (used ${m.heapUsed} MiB), external ${m.external} MiB (ArrayBuffers ${m.arrayBuffers} MiB)${m.newSpace !== undefined ? `, V8 new space ${m.newSpace} MiB` : ""}`, '—', '']);
     }
     const inproc = tr.keyToFrameMs.slice(3, 3 + lat.length); // after the l, a, f keys of the set-up
     rows.push(['key-to-frame inside the UI process (stdin readable → frame written, same keys)', `p50 ${pct(inproc, 50).toFixed(0)} ms, p99 ${pct(inproc, 99).toFixed(0)} ms over ${inproc.length} keys; Ink render time per frame p50 ${pct(tr.renderMs, 50).toFixed(1)} ms, p99 ${pct(tr.renderMs, 99).toFixed(1)} ms over ${tr.renderMs.length} frames; event-loop delay over the whole run p50 ${tr.eventLoopDelayMs.p50} ms, p99 ${tr.eventLoopDelayMs.p99} ms, max ${tr.eventLoopDelayMs.max} ms`, '—', '']);

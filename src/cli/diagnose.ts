@@ -9,6 +9,7 @@ import { parseResolvers } from '../probes/dns.ts';
 import type { OutputFormat } from '../report/index.ts';
 import { sanitize } from '../text/sanitize.ts';
 import { openClient } from './client.ts';
+import { tuneHeap } from './heap.ts';
 import { CliError, EXIT } from './exit.ts';
 import { DIAGNOSE_USAGE, parseDiagnoseArgs } from './flags.ts';
 
@@ -66,6 +67,8 @@ export async function runDiagnose(argv: string[], io: CliIO = { stdout: process.
   client.connect();
   const isTTY = !!io.stdout.isTTY;
   const format = chooseFormat(args.output, isTTY);
+  // The UI's heap limits apply from the start (the diagnosis before it would grow V8's young generation).
+  if (format === 'tui') tuneHeap(io.env);
   // The code needed after the first round trip — the checks, the report, the UI (Ink, React, yoga) — is evaluated
   // while that round trip is on the wire (once its requests are out), not after it.
   const preload = client.dispatched

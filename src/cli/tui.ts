@@ -10,6 +10,7 @@ import type { ResolverSpec } from '../probes/index.ts';
 import { SessionStore } from '../state/store.ts';
 import type { Command } from '../ui/input/commands.ts';
 import { openClient } from './client.ts';
+import { tuneHeap } from './heap.ts';
 import { EXIT } from './exit.ts';
 import type { DiagnoseArgs } from './flags.ts';
 
@@ -99,6 +100,7 @@ export async function runTui(o: TuiOptions): Promise<number> {
   store.start();
   o.onStart?.(store, client);
 
+  const untuneHeap = tuneHeap(io.env); // already applied by a diagnosis that chose the UI (a no-op then)
   const { runApp } = await import('../ui/run.tsx');
   await import('./tui-probes.ts'); // registers T, L, :dig, :curl, :node (the in-cluster probes, docs/PROBES.md)
   await import('./tui-write.ts'); // registers :write FILE (the report on screen, with those probes, to a file)
@@ -116,6 +118,7 @@ export async function runTui(o: TuiOptions): Promise<number> {
     onExit: () => abort.abort(),
   });
   abort.abort();
+  untuneHeap();
   store.stop();
   // Bounded: a source still inside a request must not keep the terminal waiting; the process exits right after.
   await Promise.race([live, new Promise((r) => setTimeout(r, 2000).unref())]);

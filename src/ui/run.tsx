@@ -2,7 +2,7 @@
 // terminal restored on quit, crash and SIGINT/SIGTERM/SIGHUP.
 import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { render } from 'ink';
 import type { SessionStoreApi } from '../state/types.ts';
 import { App } from './App.tsx';
@@ -93,7 +93,6 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
   const overrides = loadOverrides(env, warnings);
   const keymap = buildKeymap([...defaultCommands(), ...registeredCommands(), ...(o.commands ?? [])], overrides, warnings);
   const alt = o.alternateScreen ?? !env.NETPATH_NO_ALT_SCREEN;
-  tuneHeap(env);
 
   // Stray console output (libraries) would corrupt frames: keep it, print it after the terminal is restored.
   const held: string[] = [];
@@ -195,22 +194,6 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
   return end;
 }
 
-/**
- * The UI is a long-running process whose live heap is small (~70 MB: code, the report, ring buffers) but which, under a
- * log flood, allocates tens of MB/s that die within a frame or two (frames, lines passing through the ring buffers).
- * V8's default heap-growing heuristic then lets the old generation grow to several times the live size between full
- * collections (measured: +190 MiB RSS under 20 000 lines/s). A growing factor of 1.2 keeps the heap near the live size
- * for about the same CPU (V8 still collects concurrently). NETPATH_TUI_HEAP_GROWING=0 keeps V8's default; a number
- * sets another percentage. The flag is read at every collection, so setting it at run time takes effect.
- */
-function tuneHeap(env: NodeJS.ProcessEnv): void {
-  const pct = env.NETPATH_TUI_HEAP_GROWING === undefined ? 20 : Number(env.NETPATH_TUI_HEAP_GROWING);
-  if (!Number.isFinite(pct) || pct <= 0) return;
-  try {
-    setFlagsFromString(`--heap-growing-percent=${Math.round(pct)}`);
-  } catch {}
-}
-
 function startTrace(file: string, stdin: NodeJS.ReadStream, store: SessionStoreApi) {
   const keys: number[] = [];
   const renders: number[] = [];
@@ -220,7 +203,7 @@ function startTrace(file: string, stdin: NodeJS.ReadStream, store: SessionStoreA
   const eld = monitorEventLoopDelay({ resolution: 5 });
   eld.enable();
   // Peak memory by kind (MiB), sampled every 500 ms: tells V8's heap from Buffers and native memory.
-  const mem = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  const mem = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0, newSpace: 0 };
   // The controller-logs pane's `received` counter as ingested ([wall-clock ms, lines] every 100 ms): the benchmark
   // compares ingest with kubectl at the instant the flood stops, without the screen's frame pacing in between.
   const ingest: [number, number][] = [];
@@ -231,7 +214,7 @@ function startTrace(file: string, stdin: NodeJS.ReadStream, store: SessionStoreA
   }, 100);
   counter.unref();
   const sampler = setInterval(() => {
-    const m = process.memoryUsage();
+    const m = { ...process.memoryUsage(), newSpace: getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0 };
     for (const k of Object.keys(mem) as (keyof typeof mem)[]) mem[k] = Math.max(mem[k], Math.round(m[k] / 1048576));
   }, 500);
   sampler.unref();
