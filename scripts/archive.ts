@@ -1,7 +1,8 @@
 // Deterministic .tar.gz and .zip writers and readers for the release archives (scripts/release.ts), in plain Node:
 // no `tar`/`zip` binaries and no dependency. Entries carry a fixed mtime and owner, so the same inputs always give
 // the same bytes and the same sha256 in plugin.yaml.
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { crc32, deflateRawSync, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 
 export interface ArchiveEntry {
@@ -133,6 +134,19 @@ function readOctal(b: Buffer, start: number, len: number): number {
 export function readArchive(path: string): ArchiveEntry[] {
   const buf = readFileSync(path);
   return path.endsWith('.zip') ? readZip(buf) : readTar(gunzipSync(buf));
+}
+
+/** Extracts an archive into `dir` as krew does: directories, files with their modes. */
+export function extractArchive(path: string, dir: string): void {
+  for (const e of readArchive(path)) {
+    const p = join(dir, e.name);
+    if (e.name.endsWith('/')) mkdirSync(p, { recursive: true });
+    else {
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, e.data!);
+      chmodSync(p, e.mode);
+    }
+  }
 }
 
 export function readTar(tar: Buffer): ArchiveEntry[] {

@@ -7,11 +7,11 @@
 //                  `flock /tmp/netpath-dataplane.lock npm run bench:startup`
 //   archives       size of every archive in dist/release/ (and dist/release-host/), and of the binary inside
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { readArchive } from './archive.ts';
+import { extractArchive, readArchive } from './archive.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const HOST_ARCHIVE = join(ROOT, 'dist', 'release-host', 'kubectl-netpath_linux_amd64.tar.gz');
@@ -91,15 +91,7 @@ async function timeDemo(cmd: string, args: string[], env: NodeJS.ProcessEnv): Pr
 if (!existsSync(HOST_ARCHIVE)) throw new Error(`no ${HOST_ARCHIVE}: run \`npm run bench:startup\` (it builds it)`);
 const tmp = mkdtempSync(join(tmpdir(), 'netpath-bench-startup-'));
 const bin = join(tmp, 'kubectl-netpath');
-for (const e of readArchive(HOST_ARCHIVE)) {
-  const p = join(tmp, e.name);
-  if (e.name.endsWith('/')) mkdirSync(p, { recursive: true });
-  else {
-    mkdirSync(dirname(p), { recursive: true });
-    writeFileSync(p, e.data!);
-    chmodSync(p, e.mode);
-  }
-}
+extractArchive(HOST_ARCHIVE, tmp);
 const home = join(tmp, 'home');
 mkdirSync(home);
 const baseEnv = { PATH: '/usr/bin:/bin', HOME: home, NO_COLOR: '1' };

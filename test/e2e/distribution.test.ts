@@ -7,11 +7,11 @@
 // describes) and reused while its inputs (bundle, Node version, scenarios, LICENSE) are unchanged; a fresh build
 // takes about half a minute.
 import { execa } from 'execa';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readArchive } from '../../scripts/archive.ts';
+import { extractArchive } from '../../scripts/archive.ts';
 import type { Report } from '../../src/path/model.ts';
 import { ROOT, eventually, startLab, type LabProcess } from './harness.ts';
 
@@ -45,15 +45,7 @@ describe.skipIf(!HOST_OK || !KUBECTL)('the linux/amd64 archive through kubectl p
     // Extract it as krew would.
     install = join(tmp, 'plugin');
     mkdirSync(install);
-    for (const e of readArchive(ARCHIVE)) {
-      const p = join(install, e.name);
-      if (e.name.endsWith('/')) mkdirSync(p, { recursive: true });
-      else {
-        mkdirSync(dirname(p), { recursive: true });
-        writeFileSync(p, e.data!);
-        chmodSync(p, e.mode);
-      }
-    }
+    extractArchive(ARCHIVE, install);
     // PATH: the plugin first, then a directory holding only kubectl (the machine's kubectl sits beside a node).
     const kbin = join(tmp, 'kubectl-only');
     mkdirSync(kbin);

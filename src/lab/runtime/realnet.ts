@@ -120,21 +120,21 @@ function encodeQuery(name: string, type: RRType, id: number): Buffer {
 type QueryResult = { buf: Buffer; ms: number } | 'timeout';
 
 /**
- * The one-shot ending of a DNS query: the first result wins; it clears the timeout (which, like an abort, ends
- * the query as 'timeout'), stops listening to the signal and closes the socket.
+ * The one-shot ending of a query or connection: the first result wins; it clears the timeout (which, like an abort,
+ * ends it with `timedOut`), stops listening to the signal and runs `cleanup` with the result (close the socket).
  */
-function settleQuery(resolve: (v: QueryResult) => void, timeoutMs: number, signal: AbortSignal | undefined, closeSocket: () => void): (v: QueryResult) => void {
+function settleOnce<T>(resolve: (v: T) => void, timeoutMs: number, signal: AbortSignal | undefined, timedOut: T, cleanup: (v: T) => void): (v: T) => void {
   let done = false;
-  const finish = (v: QueryResult) => {
+  const finish = (v: T) => {
     if (done) return;
     done = true;
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
-    closeSocket();
+    cleanup(v);
     resolve(v);
   };
-  const onAbort = () => finish('timeout');
-  const timer = setTimeout(() => finish('timeout'), timeoutMs);
+  const onAbort = () => finish(timedOut);
+  const timer = Number.isFinite(timeoutMs) ? setTimeout(() => finish(timedOut), Math.max(1, timeoutMs)) : undefined;
   signal?.addEventListener('abort', onAbort, { once: true });
   return finish;
 }
@@ -145,7 +145,7 @@ export function udpQuery(local: string | undefined, host: string, port: number, 
     const id = Math.floor(Math.random() * 65536);
     const sock = dgram.createSocket('udp4');
     const t0 = performance.now();
-    const finish = settleQuery(resolve, timeoutMs, signal, () => {
+    const finish = settleOnce<QueryResult>(resolve, timeoutMs, signal, 'timeout', () => {
       try {
         sock.close();
       } catch {
@@ -169,7 +169,7 @@ export function tcpQuery(local: string | undefined, host: string, port: number, 
     const t0 = performance.now();
     const sock = net.connect({ host, port, ...(local && local !== '127.0.0.1' ? { localAddress: local } : {}) });
     let buf = Buffer.alloc(0);
-    const finish = settleQuery(resolve, timeoutMs, signal, () => sock.destroy());
+    const finish = settleOnce<QueryResult>(resolve, timeoutMs, signal, 'timeout', () => sock.destroy());
     sock.on('error', () => finish('timeout'));
     sock.on('connect', () => {
       const q = encodeQuery(name, type, id);
@@ -193,18 +193,7 @@ export function tcpConnect(local: string | undefined, host: string, port: number
   return new Promise((resolve) => {
     const t0 = performance.now();
     const socket = net.connect({ host, port, noDelay: true, ...(local && local !== '127.0.0.1' ? { localAddress: local } : {}) });
-    let done = false;
-    const finish = (r: ConnectResult) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      if (r.kind !== 'open') socket.destroy();
-      resolve(r);
-    };
-    const onAbort = () => finish({ kind: 'timeout' });
-    const timer = Number.isFinite(timeoutMs) ? setTimeout(() => finish({ kind: 'timeout' }), Math.max(1, timeoutMs)) : undefined;
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const finish = settleOnce<ConnectResult>(resolve, timeoutMs, signal, { kind: 'timeout' }, (r) => r.kind !== 'open' && socket.destroy());
     socket.once('error', (e: NodeJS.ErrnoException) => finish({ kind: e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ECONNRESET' ? 'reset' : 'timeout' }));
     socket.once('connect', () => finish({ kind: 'open', socket, ms: performance.now() - t0 }));
   });

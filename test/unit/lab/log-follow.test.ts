@@ -1,11 +1,15 @@
 // `pods/log?follow=true` with a reader slower than the container: the lab keeps a bounded backlog per follower
-// (the kubelet's 10 MiB containerLogMaxSize) and drops, counting them, the lines beyond it.
+// (the kubelet's 10 MiB containerLogMaxSize) and drops, counting them, the lines beyond it — over HTTP/1.1 (socket
+// backpressure) and over HTTP/2 (the stream's flow-control window), as kubectl and undici speak it.
+import * as http2 from 'node:http2';
 import * as https from 'node:https';
+import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { Lab } from '../../../src/lab/lab.ts';
 import { FollowWriter, followStats } from '../../../src/lab/apiserver/logs.ts';
 import type { KObject } from '../../../src/lab/types.ts';
+import { eventually } from '../../e2e/harness.ts';
 
 class FakeRes extends EventEmitter {
   written: string[] = [];
@@ -64,55 +68,62 @@ afterAll(async () => {
   await lab?.stop();
 });
 
+/** A followed log's response, paused: its status and the body stream (HTTP/1.1 response or HTTP/2 stream). */
+async function openFollow(transport: 'HTTP/1.1' | 'HTTP/2', path: string): Promise<{ status: number; body: Readable; close: () => void }> {
+  const u = new URL(lab.server);
+  const headers = { authorization: `Bearer ${lab.token}` };
+  if (transport === 'HTTP/2') {
+    const session = http2.connect(lab.server, { ca: lab.ca.certPem });
+    const stream = session.request({ ':path': path, ...headers });
+    stream.pause();
+    const status = await new Promise<number>((resolve, reject) => {
+      stream.on('response', (h) => resolve(Number(h[':status'])));
+      stream.on('error', reject);
+    });
+    return { status, body: stream, close: () => session.destroy() };
+  }
+  const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    const req = https.request({ host: u.hostname, port: u.port, path, ca: lab.ca.certPem, headers }, resolve);
+    req.on('error', reject);
+    req.end();
+  });
+  return { status: res.statusCode ?? 0, body: res, close: () => res.destroy() };
+}
+
 describe('a slow kubectl logs -f', () => {
-  it('does not make the lab buffer without bound; the follower gets the newest lines once it reads again', async () => {
-    const pod = lab.store.get(lab.registry.type('', 'pods'), 'default', 'chatty')!;
-    const log = lab.logs.current(pod.metadata.uid!, 'app');
-    const u = new URL(lab.server);
-    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
-      const req = https.request(
-        { host: u.hostname, port: u.port, path: '/api/v1/namespaces/default/pods/chatty/log?follow=true&tailLines=0', ca: lab.ca.certPem, headers: { authorization: `Bearer ${lab.token}` } },
-        resolve,
-      );
-      req.on('error', reject);
-      req.end();
-    });
-    expect(res.statusCode).toBe(200);
-    res.pause(); // the reader stops reading
-    const before = followStats.droppedLines;
-    const line = 'x'.repeat(200);
-    const total = 250_000; // ~50 MB: far more than socket buffers plus the 10 MiB backlog
-    for (let i = 0; i < total; i += 5000) {
-      for (let j = i; j < i + 5000; j++) log.write(`${j} ${line}`);
-      await new Promise((r) => setImmediate(r));
-    }
-    log.write('LAST');
-    const dropped = followStats.droppedLines - before;
-    expect(dropped).toBeGreaterThan(100_000);
-    // what was neither dropped nor sent fits in the backlog bound (socket buffers hold the rest)
-    const kept = (total - dropped) * (line.length + 8);
-    expect(kept).toBeLessThan(10 * 1024 * 1024 + 16 * 1024 * 1024);
-    // reading again: everything not dropped arrives, in order, ending with the newest line
-    let text = '';
-    res.setEncoding('utf8');
-    res.on('data', (c: string) => (text += c));
-    res.resume();
-    await new Promise<void>((resolve, reject) => {
-      const t = setInterval(() => {
-        if (text.endsWith('LAST\n')) {
-          clearInterval(t);
-          resolve();
-        }
-      }, 20);
-      setTimeout(() => {
-        clearInterval(t);
-        reject(new Error(`LAST never arrived (got ${text.length} bytes)`));
-      }, 20_000);
-    });
-    res.destroy();
-    const got = text.split('\n').filter(Boolean);
-    expect(got.length + dropped).toBe(total + 1);
-    const nums = got.slice(0, -1).map((l) => Number(l.split(' ')[0]));
-    expect(nums.every((n, i) => i === 0 || n > nums[i - 1]!)).toBe(true);
-  }, 60_000);
+  for (const transport of ['HTTP/1.1', 'HTTP/2'] as const)
+    it(`does not make the lab buffer without bound; the follower gets the newest lines once it reads again (${transport})`, async () => {
+      const pod = lab.store.get(lab.registry.type('', 'pods'), 'default', 'chatty')!;
+      const log = lab.logs.current(pod.metadata.uid!, 'app');
+      const streams = lab.api.streams.size;
+      const res = await openFollow(transport, '/api/v1/namespaces/default/pods/chatty/log?follow=true&tailLines=0');
+      expect(res.status).toBe(200);
+      res.body.pause(); // the reader stops reading
+      const before = followStats.droppedLines;
+      const line = 'x'.repeat(200);
+      const total = 250_000; // ~50 MB: far more than socket buffers or HTTP/2 windows plus the 10 MiB backlog
+      for (let i = 0; i < total; i += 5000) {
+        for (let j = i; j < i + 5000; j++) log.write(`${j} ${line}`);
+        await new Promise((r) => setImmediate(r));
+      }
+      log.write('LAST');
+      const dropped = followStats.droppedLines - before;
+      expect(dropped).toBeGreaterThan(100_000);
+      // what was neither dropped nor sent fits in the backlog bound (socket buffers hold the rest)
+      const kept = (total - dropped) * (line.length + 8);
+      expect(kept).toBeLessThan(10 * 1024 * 1024 + 16 * 1024 * 1024);
+      // reading again: everything not dropped arrives, in order, ending with the newest line
+      let text = '';
+      res.body.setEncoding('utf8');
+      res.body.on('data', (c: string) => (text += c));
+      res.body.resume();
+      await eventually(() => text.endsWith('LAST\n'), 20_000, 20);
+      res.close();
+      const got = text.split('\n').filter(Boolean);
+      expect(got.length + dropped).toBe(total + 1);
+      const nums = got.slice(0, -1).map((l) => Number(l.split(' ')[0]));
+      expect(nums.every((n, i) => i === 0 || n > nums[i - 1]!)).toBe(true);
+      // the client went away: the lab ends the follow
+      await eventually(() => lab.api.streams.size === streams, 5000, 20);
+    }, 60_000);
 });
