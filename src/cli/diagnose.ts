@@ -10,6 +10,7 @@ import type { OutputFormat } from '../report/index.ts';
 import { sanitize } from '../text/sanitize.ts';
 import { openClient } from './client.ts';
 import { tuneHeap } from './heap.ts';
+import { wantsTui } from './tty.ts';
 import { CliError, EXIT } from './exit.ts';
 import { DIAGNOSE_USAGE, parseDiagnoseArgs } from './flags.ts';
 
@@ -67,13 +68,15 @@ export async function runDiagnose(argv: string[], io: CliIO = { stdout: process.
   client.connect();
   const isTTY = !!io.stdout.isTTY;
   const format = chooseFormat(args.output, isTTY);
-  // The UI's heap limits apply from the start (the diagnosis before it would grow V8's young generation).
-  if (format === 'tui') tuneHeap(io.env);
+  // The UI (a terminal on both ends, no CI, no -o), or the report; the UI's heap limits apply from the start (the
+  // diagnosis before it would grow V8's young generation).
+  const ui = format === 'tui' && wantsTui(io, args.output);
+  if (ui) tuneHeap(io.env);
   // The code needed after the first round trip — the checks, the report, the UI (Ink, React, yoga) — is evaluated
   // while that round trip is on the wire (once its requests are out), not after it.
   const preload = client.dispatched
     .then(() => new Promise((r) => setImmediate(r)))
-    .then(() => Promise.all([warmUp(args.probe), format === 'tui' ? import('./tui.ts') : import('../report/index.ts')]))
+    .then(() => Promise.all([warmUp(args.probe), ui ? import('./tui.ts') : import('../report/index.ts')]))
     .catch(() => undefined);
   if (args.verbosity >= 6) {
     client.onRequest = (r) => {
@@ -107,12 +110,8 @@ export async function runDiagnose(argv: string[], io: CliIO = { stdout: process.
   }
   const color = isTTY && args.color !== false && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
   void preload;
-  if (format === 'tui') {
-    // The interactive UI (src/cli/tui.ts) when stdin/stdout are terminals, CI is unset and no -o was given.
-    const tui = await import('./tui.ts');
-    // The UI goes on with this client (its connections are warm) and closes it when it ends.
-    if (tui.wantsTui(io, args.output)) return tui.runTui({ report, args, io, target, resolvers, client });
-  }
+  // The UI goes on with this client (its connections are warm) and closes it when it ends.
+  if (ui) return (await import('./tui.ts')).runTui({ report, args, io, target, resolvers, client });
   closeLater(client);
   await output(io, report, format, color);
   return report.verdict.status === 'fail' ? EXIT.FAIL : EXIT.OK;

@@ -13,25 +13,9 @@ import { openClient } from './client.ts';
 import { tuneHeap } from './heap.ts';
 import { EXIT } from './exit.ts';
 import type { DiagnoseArgs } from './flags.ts';
+import type { TuiIO } from './tty.ts';
 
-export interface TuiIO {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream;
-  env: NodeJS.ProcessEnv;
-  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
-}
-
-/** `CI` counts as set unless empty, "false" or "0" (as is-in-ci reads it). */
-export function inCI(env: NodeJS.ProcessEnv): boolean {
-  const v = env.CI;
-  return v !== undefined && v !== '' && v !== 'false' && v !== '0';
-}
-
-/** The UI, or the report? The UI needs a terminal on both ends, no CI and no -o. */
-export function wantsTui(io: TuiIO, output: string | undefined): boolean {
-  const stdin = io.stdin ?? process.stdin;
-  return output === undefined && !!io.stdout.isTTY && !!stdin.isTTY && !inCI(io.env);
-}
+export { inCI, wantsTui, type TuiIO } from './tty.ts';
 
 export interface TuiOptions {
   report: Report;
