@@ -19,7 +19,6 @@ import { performance, monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 
-const ROOT = join(import.meta.dirname, '..');
 const HOST = 'shop.netpath.test';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);

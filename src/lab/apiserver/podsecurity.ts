@@ -42,7 +42,6 @@ function containersOf(spec: any): Ctr[] {
   return out;
 }
 
-const capName = (x: unknown) => String(x).toUpperCase().replace(/^CAP_/, '');
 
 /** Every violation of `level` by a pod spec, ordered by check ID. */
 export function checkPod(spec: any, level: Level): Violation[] {

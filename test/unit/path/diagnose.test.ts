@@ -7,7 +7,7 @@ import { diagnose } from '../../../src/path/diagnose.ts';
 import type { Report } from '../../../src/path/model.ts';
 import { TargetNotFoundError, TargetUnreadableError } from '../../../src/path/resolve.ts';
 import { parseTarget } from '../../../src/path/target.ts';
-import { app, event, ingress, ingressNginx, namespace, node, pod, rule, service, slice } from './fixtures.ts';
+import { app, event, ingress, ingressNginx, namespace, node, pod, rule, service } from './fixtures.ts';
 
 const NOW = Date.parse('2026-01-01T00:10:00Z');
 
@@ -18,7 +18,6 @@ async function run(objects: KObject[], target: string, o: MemoryReaderOptions & 
 }
 
 const check = (r: Report, id: string) => r.layers.flatMap((l) => l.checks).find((c) => c.id === id);
-const layer = (r: Report, id: string) => r.layers.find((l) => l.id === id)!;
 const webIngress = (ns = 'shop', extra: any = {}) =>
   ingress('web', ns, { ingressClassName: 'nginx', rules: [rule('shop.example.com', [['/', 'Prefix', 'web', 80]])], ...extra }, { status: { loadBalancer: { ingress: [{ ip: '203.0.113.10' }] } } });
 

@@ -7,7 +7,7 @@ import type { KObject } from '../../../src/kube/types.ts';
 import type { Path, Report } from '../../../src/path/model.ts';
 import type { CurlTiming } from '../../../src/probes/parsers/curl.ts';
 import { RUN_ID, deleteLive, isOrphan, livePods, remember, resetSweep, sweepOrphans } from '../../../src/probes/incluster/cleanup.ts';
-import { applyLadder, judgeRung, ladderScript, ladderVerdict, planLadder, type PlannedRung } from '../../../src/probes/incluster/ladder.ts';
+import { applyLadder, judgeRung, ladderScript, ladderVerdict, planLadder } from '../../../src/probes/incluster/ladder.ts';
 import { HelperError, type HelperEvent, runHelper } from '../../../src/probes/incluster/runner.ts';
 import { admits, chooseProfile, enforceLevel, refusedLevel, securityFor, stepDown } from '../../../src/probes/incluster/security.ts';
 
