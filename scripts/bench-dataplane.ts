@@ -13,7 +13,6 @@
 import { execFile } from 'node:child_process';
 import { cpus } from 'node:os';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
-import { join } from 'node:path';
 import { type Child, forkChild, serveChild } from './lib/child.ts';
 import { performance, monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';

@@ -42,7 +42,6 @@ function containersOf(spec: any): Ctr[] {
   return out;
 }
 
-
 /** Every violation of `level` by a pod spec, ordered by check ID. */
 export function checkPod(spec: any, level: Level): Violation[] {
   if (level === 'privileged') return [];
