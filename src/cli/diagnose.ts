@@ -9,7 +9,6 @@ import { parseResolvers } from '../probes/dns.ts';
 import type { OutputFormat } from '../report/index.ts';
 import { sanitize } from '../text/sanitize.ts';
 import { openClient } from './client.ts';
-import { tuneHeap } from './heap.ts';
 import { wantsTui } from './tty.ts';
 import { CliError, EXIT } from './exit.ts';
 import { DIAGNOSE_USAGE, parseDiagnoseArgs } from './flags.ts';
@@ -71,7 +70,7 @@ export async function runDiagnose(argv: string[], io: CliIO = { stdout: process.
   // The UI (a terminal on both ends, no CI, no -o), or the report; the UI's heap limits apply from the start (the
   // diagnosis before it would grow V8's young generation).
   const ui = format === 'tui' && wantsTui(io, args.output);
-  if (ui) tuneHeap(io.env);
+  if (ui) (await import('./heap.ts')).tuneHeap(io.env);
   // The code needed after the first round trip — the checks, the report, the UI (Ink, React, yoga) — is evaluated
   // while that round trip is on the wire (once its requests are out), not after it.
   const preload = client.dispatched

@@ -1,17 +1,16 @@
 // The one module that talks to the Kubernetes API. Configuration and credentials come from
 // @kubernetes/client-node's KubeConfig (kubeconfig merge, exec and auth-provider plugins, client certificates);
-// the reads are plain GETs through an undici Agent built from the same TLS material, so every request is counted,
-// timed and mapped to a typed error.
+// the requests go through one Transport (./transport.ts: HTTP/2 by ALPN, HTTP/1.1 otherwise) built from the same TLS
+// material, so every request is counted, timed and mapped to a typed error.
 import type { RequestOptions } from 'node:https';
-import type { Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
 import pkg from '../../package.json' with { type: 'json' };
 import { type KubeOptions, type LoadedConfig, loadConfig } from './config.ts';
 import {
   ConfigError, ForbiddenError, KubeError, NotFoundError, NotInstalledError, ServerError, UnauthorizedError, UnreachableError,
 } from './errors.ts';
 import { qualifiedName, resourcePath } from './resources.ts';
+import { type ResponseBody, Transport, type TransportOptions, type TransportResponse } from './transport.ts';
 import type { ClusterReader, KObject, ListOptions, ResourceType } from './types.ts';
 
 export interface RequestLog {
@@ -73,7 +72,7 @@ export class KubeClient implements ClusterReader {
   readonly log: RequestLog[] = [];
   /** Called for each finished request (for -v=6 style logging). */
   onRequest?: (r: RequestLog) => void;
-  private agent?: Agent;
+  private transport?: Transport;
   private headers: Record<string, string | string[]> = {};
   private readonly timeoutMs: number;
   private readonly asGroups: string[];
@@ -81,8 +80,6 @@ export class KubeClient implements ClusterReader {
   private completedDepth = 0;
   private firstStart = 0;
   private ready?: Promise<void>;
-  /** The connection opened ahead of the first requests, until undici takes it. */
-  private spare?: Promise<Socket | Error>;
   private firstDispatch?: PromiseWithResolvers<void>;
 
   private constructor(config: LoadedConfig, opts: KubeOptions) {
@@ -136,49 +133,23 @@ export class KubeClient implements ClusterReader {
     if (this.asGroups.length) headers['impersonate-group'] = this.asGroups;
     if (this.asUid) headers['impersonate-uid'] = this.asUid;
     this.headers = headers;
-    // One TLS context for every connection (undici would build one per socket from the PEMs), and one connection
-    // opened before the first requests: the parallel first round trip multiplexes over it (HTTP/2, which API servers
-    // and the lab offer) or, from a server that speaks only HTTP/1.1, resumes its TLS session on the others.
-    const connect: buildConnector.BuildOptions = {};
+    // One TLS context for every connection, and one connection opened before the first requests: the parallel first
+    // round trip multiplexes over it (HTTP/2, which API servers and the lab offer) or, from a server that speaks only
+    // HTTP/1.1, resumes its TLS session on the others.
+    const t: TransportOptions = { origin: new URL(this.server), timeoutMs: this.timeoutMs };
     if (/^https:/i.test(this.server)) {
       try {
-        connect.secureContext = createSecureContext({ ...(o.ca ? { ca: o.ca } : {}), ...(o.cert ? { cert: o.cert } : {}), ...(o.key ? { key: o.key } : {}) });
+        t.secureContext = createSecureContext({ ...(o.ca ? { ca: o.ca } : {}), ...(o.cert ? { cert: o.cert } : {}), ...(o.key ? { key: o.key } : {}) });
       } catch (e) {
         // a CA that is not PEM, a key that does not match the certificate
         throw new ConfigError(`cannot use the TLS material of cluster "${this.config.clusterName}" / user "${this.config.userName}": ${firstLine((e as Error).message)}`);
       }
     }
-    if (o.rejectUnauthorized === false) connect.rejectUnauthorized = false;
-    if (o.servername) connect.servername = o.servername;
-    if (this.timeoutMs) connect.timeout = this.timeoutMs;
-    const connector = buildConnector({ ...connect, allowH2: true });
-    const origin = new URL(this.server);
-    const target: buildConnector.Options = { hostname: origin.hostname.replace(/^\[|\]$/g, ''), host: origin.host, protocol: origin.protocol, port: origin.port };
-    const first = new Promise<Socket | Error>((resolve) => connector(target, (err, socket) => resolve(err ?? socket ?? new Error('no socket'))));
-    this.spare = first;
-    const connectFn = (opts: buildConnector.Options, cb: buildConnector.Callback): void => {
-      const s = opts.hostname === target.hostname && String(opts.port || '') === String(target.port || '') ? this.spare : undefined;
-      if (!s) return connector(opts, cb);
-      this.spare = undefined;
-      // The first request gets the connection, or its error (a server that does not answer is not waited for twice).
-      void s.then((r) => (r instanceof Error ? cb(r, null) : !r.destroyed ? cb(null, r) : connector(opts, cb)));
-    };
-    this.agent = new Agent({ connect: connectFn, allowH2: true, ...(this.timeoutMs ? { headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs } : {}) });
-    // Wait for that connection (a failure is left to the requests, which report it) and, over HTTP/1.1, briefly for
-    // the session ticket that TLS 1.3 sends just after the handshake (TLS 1.2 has its session at the handshake).
-    const r = await first;
-    const socket = r instanceof Error ? undefined : (r as Socket & { alpnProtocol?: string | false; getProtocol?: () => string | null });
-    if (socket && 'encrypted' in socket && socket.alpnProtocol !== 'h2' && socket.getProtocol?.() === 'TLSv1.3') {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(done, 25);
-        function done() {
-          clearTimeout(t);
-          socket!.off('session', done);
-          resolve();
-        }
-        socket.once('session', done);
-      });
-    }
+    if (o.rejectUnauthorized === false) t.rejectUnauthorized = false;
+    if (o.servername) t.servername = o.servername;
+    this.transport = new Transport(t);
+    // a connection that fails is left to the requests, which report it
+    await this.transport.warm();
   }
 
   private async getJson(path: string, query: URLSearchParams | undefined, describe: () => { notFound: KubeError | undefined }): Promise<any> {
@@ -208,7 +179,7 @@ export class KubeClient implements ClusterReader {
    * Opens a request whose body the caller reads as a stream (watch, `pods/log?follow=true`). Non-2xx answers are
    * read and thrown as typed errors; a 2xx body has no body timeout (`stream`), and `signal` ends it.
    */
-  async open(method: string, path: string, opts: SendOptions = {}): Promise<{ status: number; url: string; headers: Record<string, unknown>; body: Dispatcher.ResponseData['body'] }> {
+  async open(method: string, path: string, opts: SendOptions = {}): Promise<{ status: number; url: string; headers: Record<string, unknown>; body: ResponseBody }> {
     // API time counts from the first request's start, connection set-up included
     if (!this.firstStart) this.firstStart = performance.now();
     this.ready ??= this.prepare();
@@ -234,17 +205,15 @@ export class KubeClient implements ClusterReader {
       headers['content-type'] = opts.contentType ?? 'application/json';
     }
     const signals = [opts.signal, !opts.stream && this.timeoutMs ? AbortSignal.timeout(this.timeoutMs) : undefined].filter((x): x is AbortSignal => !!x);
-    let res: Dispatcher.ResponseData;
+    let res: TransportResponse;
     try {
-      // agent.request, not undici's top-level request(): the bundle loads only undici's Agent (scripts/build.mjs)
       const u = new URL(url);
-      const pending = this.agent!.request({
-        origin: u.origin,
+      const pending = this.transport!.request({
+        method,
         path: `${u.pathname}${u.search}`,
-        method: method as Dispatcher.HttpMethod,
         headers,
-        body: payload,
-        ...(opts.stream ? { bodyTimeout: 0 } : {}),
+        ...(payload !== undefined ? { body: payload } : {}),
+        ...(opts.stream ? { stream: true } : {}),
         ...(signals.length ? { signal: signals.length === 1 ? signals[0] : AbortSignal.any(signals) } : {}),
       });
       (this.firstDispatch ??= Promise.withResolvers<void>()).resolve();
@@ -317,14 +286,6 @@ export class KubeClient implements ClusterReader {
   }
 
   async close(): Promise<void> {
-    void this.spare?.then((s) => void (s instanceof Error ? undefined : s.destroy()));
-    this.spare = undefined;
-    const agent = this.agent;
-    if (!agent) return;
-    // close() waits for requests in flight, and a stream whose reader stopped without aborting would hold it
-    // forever: after a second, whatever is left is destroyed.
-    const closed = agent.close().catch(() => {});
-    const late = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 1000).unref())]);
-    if (late) await agent.destroy().catch(() => {});
+    await this.transport?.close();
   }
 }

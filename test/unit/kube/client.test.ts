@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { createSecureServer } from 'node:http2';
+import { createSecureServer, type Http2SecureServer, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,22 +153,59 @@ describe('KubeClient over TLS', () => {
   });
 });
 
-// HTTP/2 (real API servers offer it): every request of the first round trip goes over the one connection.
+// HTTP/2 (real API servers offer it, src/kube/transport.ts): every request a stream of one session.
 describe('KubeClient over HTTP/2', () => {
-  it('keeps HTTP/2 multiplexing: the parallel first requests share the connection opened ahead', async () => {
+  let h2: Http2SecureServer;
+  let h2Url = '';
+  let caFile = '';
+  let sessions = 0;
+  let streams = 0;
+  const seenH2: { method: string; path: string; type?: string; body: string }[] = [];
+  const resets: number[] = [];
+
+  beforeAll(async () => {
     const ca = await createCA('netpath-test-ca');
     const serving = await issue({ commonName: 'test-apiserver', ipAddresses: ['127.0.0.1'], issuer: ca });
-    const h2 = createSecureServer({ cert: serving.certPem, key: serving.keyPem, allowHTTP1: false }, (_req, res) => {
-      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'PodList', metadata: {}, items: [] })), 20);
+    h2 = createSecureServer({ cert: serving.certPem, key: serving.keyPem, allowHTTP1: false });
+    h2.on('session', (s) => {
+      sessions++;
+      s.on('error', () => {});
     });
-    let sessions = 0;
-    let streams = 0;
-    h2.on('session', () => sessions++);
-    h2.on('stream', () => streams++);
+    h2.on('stream', (stream: ServerHttp2Stream, headers) => {
+      streams++;
+      const path = String(headers[':path']);
+      let body = '';
+      stream.on('data', (d) => (body += d));
+      stream.on('close', () => resets.push(stream.rstCode));
+      stream.on('error', () => {});
+      stream.on('end', () => {
+        seenH2.push({ method: String(headers[':method']), path, type: headers['content-type'], body });
+        const json = (code: number, o: unknown) => stream.respond({ ':status': code, 'content-type': 'application/json' }) === undefined && stream.end(JSON.stringify(o));
+        if (path.startsWith('/goaway')) {
+          const session = stream.session!;
+          json(200, { kind: 'Status', message: 'bye' });
+          // the server ends the session after answering, as an API server does on shutdown or after its limit
+          setTimeout(() => session.close(), 5);
+        } else if (path.startsWith('/slow')) setTimeout(() => !stream.destroyed && json(200, {}), 2000);
+        else if (path.startsWith('/watch')) {
+          stream.respond({ ':status': 200, 'content-type': 'application/json' });
+          const t = setInterval(() => !stream.destroyed && stream.write(JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'x' } } }) + '\n'), 20);
+          stream.on('close', () => clearInterval(t));
+        } else json(200, { kind: 'PodList', metadata: {}, items: [], echo: body });
+      });
+    });
     await new Promise<void>((r) => h2.listen(0, '127.0.0.1', r));
+    h2Url = `https://127.0.0.1:${(h2.address() as AddressInfo).port}`;
     const dir = mkdtempSync(join(tmpdir(), 'netpath-client-'));
-    writeFileSync(join(dir, 'ca.crt'), ca.certPem);
-    const c = KubeClient.create({ server: `https://127.0.0.1:${(h2.address() as AddressInfo).port}`, token: 't', certificateAuthority: join(dir, 'ca.crt') }, { HOME: '/nonexistent' });
+    caFile = join(dir, 'ca.crt');
+    writeFileSync(caFile, ca.certPem);
+  });
+  afterAll(() => new Promise<void>((r) => h2.close(() => r())));
+  const h2client = (o: { requestTimeoutMs?: number } = {}) => KubeClient.create({ server: h2Url, token: 't', certificateAuthority: caFile, ...o }, { HOME: '/nonexistent' });
+
+  it('keeps HTTP/2 multiplexing: the parallel first requests share the connection opened ahead', async () => {
+    const c = h2client();
+    sessions = streams = 0;
     try {
       const lists = await Promise.all(Array.from({ length: 6 }, (_, i) => c.list(R.pods, { namespace: `ns${i}` })));
       expect(lists.every((l) => l.length === 0)).toBe(true);
@@ -176,7 +213,66 @@ describe('KubeClient over HTTP/2', () => {
       expect(sessions).toBe(1);
     } finally {
       await c.close();
-      await new Promise<void>((r) => h2.close(() => r()));
+    }
+  });
+
+  it('sends a request body with its content type', async () => {
+    const c = h2client();
+    try {
+      const r = await c.send('PATCH', '/api/v1/namespaces/ns/pods/p', { body: { metadata: { labels: { a: 'b' } } }, contentType: 'application/merge-patch+json' });
+      expect(r.echo).toBe('{"metadata":{"labels":{"a":"b"}}}');
+      expect(seenH2.at(-1)).toMatchObject({ method: 'PATCH', path: '/api/v1/namespaces/ns/pods/p', type: 'application/merge-patch+json' });
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('replaces a session the server ended: the next request opens another', async () => {
+    const c = h2client();
+    sessions = 0;
+    try {
+      await c.send('GET', '/goaway');
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await c.list(R.pods)).length).toBe(0);
+      expect(sessions).toBe(2);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('times out a request the server does not answer, and resets its stream', async () => {
+    const c = h2client({ requestTimeoutMs: 100 });
+    try {
+      const e = await c.send('GET', '/slow').catch((x) => x);
+      expect(e).toBeInstanceOf(UnreachableError);
+      expect(e.message).toMatch(/did not answer in time/);
+      // the session is still good for the next request
+      expect((await c.list(R.pods)).length).toBe(0);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('streams a body until the caller aborts, which cancels the stream on the server', async () => {
+    const c = h2client({ requestTimeoutMs: 100 });
+    resets.length = 0;
+    try {
+      const ac = new AbortController();
+      const { body } = await c.open('GET', '/watch', { stream: true, signal: ac.signal });
+      const lines: string[] = [];
+      await expect(
+        (async () => {
+          // longer than the request timeout: a stream has none
+          for await (const chunk of body) {
+            lines.push(String(chunk));
+            if (lines.length === 8) ac.abort();
+          }
+        })(),
+      ).rejects.toThrow();
+      expect(lines.length).toBeGreaterThanOrEqual(8);
+      await eventuallyTrue(() => resets.includes(8)); // NGHTTP2_CANCEL
+    } finally {
+      await c.close();
     }
   });
 });
