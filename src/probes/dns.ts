@@ -1,8 +1,10 @@
 // DNS from the workstation: the system resolver (resolv.conf servers through c-ares, then getaddrinfo for
 // /etc/hosts) and every --resolver HOST[:PORT], each asked for the CNAME chain and A/AAAA records with TTLs.
-import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import type { DnsAnswer } from '../path/model.ts';
+
+/** node:dns, loaded when first used: loading it sets up c-ares, which reads the resolver configuration (a --no-probe run never needs it). */
+const dns = () => process.getBuiltinModule('node:dns').promises;
 
 export interface ResolverSpec {
   /** 'system' or the HOST[:PORT] as given. */
@@ -31,7 +33,7 @@ export async function parseResolvers(values: string[]): Promise<ResolverSpec[]> 
     if (port !== undefined && (port < 1 || port > 65535)) throw new Error(`invalid port in --resolver "${v}"`);
     if (!isIP(host)) {
       try {
-        host = (await dns.lookup(host)).address;
+        host = (await dns().lookup(host)).address;
       } catch (e) {
         throw new Error(`cannot resolve --resolver host "${host}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
@@ -59,7 +61,7 @@ function errText(e: unknown): string {
 /** Asks one resolver about one name. Never throws: failures are in `error`. */
 export async function queryName(name: string, spec: ResolverSpec, timeoutMs: number): Promise<DnsAnswer> {
   const t0 = performance.now();
-  const r = new dns.Resolver({ timeout: Math.max(200, Math.min(timeoutMs, 10_000)), tries: 2 });
+  const r = new (dns().Resolver)({ timeout: Math.max(200, Math.min(timeoutMs, 10_000)), tries: 2 });
   if (spec.server) r.setServers([spec.server]);
   const chain: DnsAnswer['chain'] = [];
   const done = (extra: Partial<DnsAnswer>): DnsAnswer => ({ resolver: spec.label, name, chain, addresses: [], ms: Math.round(performance.now() - t0), ...extra });
@@ -89,7 +91,7 @@ export async function queryName(name: string, spec: ResolverSpec, timeoutMs: num
     // The system resolver also reads /etc/hosts (getaddrinfo).
     if (!spec.server) {
       try {
-        const all = await Promise.race([dns.lookup(name, { all: true }), deadline]);
+        const all = await Promise.race([dns().lookup(name, { all: true }), deadline]);
         if (all.length) {
           for (const a of all) chain.push({ name, type: a.family === 6 ? 'AAAA' : 'A', value: a.address });
           return done({ addresses: all.map((a) => a.address), resolver: 'system (hosts file / getaddrinfo)' });
