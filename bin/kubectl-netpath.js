@@ -64,4 +64,17 @@ try {
   // no cache: the bundle is compiled as usual
 }
 
-await import('../dist/kubectl-netpath.js');
+/**
+ * A diagnosis that prints a report — stdout or stdin not a terminal, `CI` set, or `-o` given: what the CLI itself
+ * decides (src/cli/tty.ts) — runs the report-only bundle, a third of the full CLI's bytes (src/cli/report-main.ts).
+ * Commands, help and the UI run the full CLI. NETPATH_BUNDLE=full|report chooses (tests run both).
+ */
+function reportOnly(argv, env) {
+  const first = argv[0];
+  if (first === undefined || /^(lab|demo|--demo|cleanup|__complete|version|--version|help|-h|--help)$/.test(first)) return false;
+  if (env.NETPATH_BUNDLE === 'full' || env.NETPATH_BUNDLE === 'report') return env.NETPATH_BUNDLE === 'report';
+  const ci = env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
+  return ci || !process.stdout.isTTY || !process.stdin.isTTY || argv.some((a) => a === '-o' || a === '--output' || a.startsWith('--output=') || /^-o./.test(a));
+}
+
+await import(reportOnly(process.argv.slice(2), process.env) ? '../dist/kubectl-netpath-report.js' : '../dist/kubectl-netpath.js');

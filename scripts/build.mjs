@@ -60,10 +60,13 @@ const clientNodeGenSubset = {
 // Dependencies loaded on the diagnosis path whose bulk netpath never uses. Each import of them below becomes a
 // module whose exports are getters that load the real package on first use (esbuild wraps a `require()`d module
 // lazily), so the cost moves to the rare run that needs it:
-// - undici (everywhere): its index loads fetch, WebSocket, mocks, caches, proxies and interceptors (~40-70 ms).
-//   `Agent` comes from its own module with the request API mixed in, and `buildConnector` from its own: all that
-//   src/kube/client.ts and src/probes/net.ts use (`agent.request()`); any other name loads the full index (same
-//   module instances).
+// - undici (everywhere): its index loads fetch, WebSocket, mocks, caches, proxies and interceptors (~40-70 ms), and
+//   bundled it is ~750 KB that every run would read and compile. Only `Agent` is bundled, from its own module with
+//   the request API mixed in: all that src/kube/transport.ts (API servers without HTTP/2) and src/probes/net.ts use
+//   (`agent.request()`). client-node's own imports of undici (fetch for its generated API clients, Watch, Log,
+//   Metrics and Health; Agent and ProxyAgent for their dispatchers) serve code netpath never calls — it reads the
+//   API through src/kube/transport.ts and uses KubeConfig for configuration and credentials — so any other name
+//   throws, naming itself, when used.
 // - what client-node's KubeConfig imports for proxies and auth providers (SOCKS/HTTP proxy agents, OIDC, JSONPath).
 const require_ = createRequire(import.meta.url);
 const clientNodeLazy = ['socks-proxy-agent', 'socks', 'hpagent', 'openid-client', 'jsonpath-plus', 'undici'];
@@ -88,7 +91,10 @@ const lazyPackages = {
     });
     b.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (args) => {
       const pkg = args.path;
-      const lines = [`let full;`, `const load = () => (full ??= require(${JSON.stringify(pkg)}));`, `const own = {};`];
+      const lines =
+        pkg === 'undici'
+          ? [`const load = () => { throw new Error('kubectl-netpath bundles only undici.Agent'); };`, `const own = {};`]
+          : [`let full;`, `const load = () => (full ??= require(${JSON.stringify(pkg)}));`, `const own = {};`];
       if (pkg === 'undici') {
         lines.push(
           `let agent;`,
@@ -99,7 +105,6 @@ const lazyPackages = {
           `  }`,
           `  return agent;`,
           `};`,
-          `own.buildConnector = () => require('undici/lib/core/connect.js');`,
         );
       }
       lines.push(
@@ -110,6 +115,32 @@ const lazyPackages = {
     });
   },
 };
+
+// dist/ only: undici's Agent (~490 KB with its HTTP parser) is a file of its own, kubectl-netpath-undici.js, which
+// the two bundles import when first needed (the workstation's HTTP probe, an API server without HTTP/2), so a run
+// that needs neither never reads it; client-node's imports of undici get names that throw when used (see
+// lazyPackages). The release binaries are one file and keep the Agent inline (lazyPackages).
+const undiciFile = 'kubectl-netpath-undici.js';
+const undiciApart = {
+  name: 'undici-apart',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, (args) => {
+      if (/[\\/]@kubernetes[\\/]client-node[\\/]/.test(args.importer)) return { path: 'undici', namespace: 'undici-unused' };
+      return args.kind === 'dynamic-import' ? { path: `./${undiciFile}`, external: true } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'undici-unused' }, () => ({
+      contents: `for (const k of ${JSON.stringify(lazyNames.get('undici'))}) Object.defineProperty(module.exports, k, { enumerable: true, get() { throw new Error('kubectl-netpath does not bundle undici.' + k + ' for client-node'); } });`,
+      loader: 'js',
+    }));
+  },
+};
+const undiciEntry = [
+  `import api from 'undici/lib/api/index.js';`,
+  `import Dispatcher from 'undici/lib/dispatcher/dispatcher.js';`,
+  `import Agent from 'undici/lib/dispatcher/agent.js';`,
+  `Object.assign(Dispatcher.prototype, api);`,
+  `export { Agent };`,
+].join('\n');
 
 /**
  * The esbuild options every bundle of the CLI shares (dist/ here; the single-executable binaries of
@@ -143,13 +174,14 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   mkdirSync(dist, { recursive: true });
   // Build beside dist/ and rename into place, so a CLI running from dist/ (an e2e test) never sees a half-written file.
   const out = mkdtempSync(join(dist, '.build-'));
-  await build({
-    ...bundleOptions,
-    outfile: join(out, 'kubectl-netpath.js'),
-    minify: !argv.includes('--no-minify'),
-    sourcemap: 'linked',
-    legalComments: 'linked',
-  });
+  const options = { ...bundleOptions, minify: !argv.includes('--no-minify'), sourcemap: 'linked', legalComments: 'linked', plugins: [undiciApart, ...bundleOptions.plugins] };
+  // The full CLI, and the report-only entry bin/ runs when no UI is wanted (src/cli/report-main.ts): the same
+  // modules without the UI, the lab and the other commands, about a third of the bytes to read and compile.
+  await Promise.all([
+    build({ ...options, outfile: join(out, 'kubectl-netpath.js') }),
+    build({ ...options, entryPoints: [join(root, 'src/cli/report-main.ts')], outfile: join(out, 'kubectl-netpath-report.js') }),
+    build({ ...options, entryPoints: undefined, stdin: { contents: undiciEntry, resolveDir: root, sourcefile: 'undici-agent.js' }, outfile: join(out, undiciFile) }),
+  ]);
   cpSync(join(root, 'src/lab/scenarios'), join(out, 'scenarios'), { recursive: true, filter: (f) => !f.endsWith('.ts') });
   writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module' }) + '\n');
   for (const f of readdirSync(out)) {

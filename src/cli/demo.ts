@@ -57,7 +57,7 @@ export async function runDemo(argv: string[] = []): Promise<number> {
     }
     // The UI on a terminal; with -o the report of the demo, once.
     const { runDiagnose } = await import('./diagnose.ts');
-    return await runDiagnose([DEMO_HOST, '--kubeconfig', r.kubeconfig, ...(r.resolver ? ['--resolver', r.resolver] : []), ...argv], { ...io, env: { ...process.env, KUBECONFIG: '' } });
+    return await runDiagnose([DEMO_HOST, '--kubeconfig', r.kubeconfig, ...(r.resolver ? ['--resolver', r.resolver] : []), ...argv], { ...io, env: { ...process.env, KUBECONFIG: '' } }, { loadTui: () => import('./tui.ts') });
   } finally {
     await lab.stop();
   }

@@ -41,7 +41,19 @@ async function output(io: CliIO, report: Report, format: OutputFormat, color: bo
   await write(io.stdout, render(report, f, { color: f === 'text' && color }));
 }
 
-export async function runDiagnose(argv: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+/** The UI's module (src/cli/tui.ts), for the entries that bundle it. */
+export interface DiagnoseDeps {
+  loadTui?: () => Promise<typeof import('./tui.ts')>;
+}
+
+/** Thrown, before any connection, when the UI is wanted by an entry that does not bundle it (src/cli/report-main.ts). */
+export class UiNotBundled extends Error {
+  constructor() {
+    super('the UI is not part of this bundle');
+  }
+}
+
+export async function runDiagnose(argv: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env }, deps: DiagnoseDeps = {}): Promise<number> {
   const args = parseDiagnoseArgs(argv);
   if (args.help) {
     await write(io.stdout, DIAGNOSE_USAGE + '\n');
@@ -62,20 +74,22 @@ export async function runDiagnose(argv: string[], io: CliIO = { stdout: process.
     throw new CliError((e as Error).message);
   }
 
+  const isTTY = !!io.stdout.isTTY;
+  const format = chooseFormat(args.output, isTTY);
+  // The UI (a terminal on both ends, no CI, no -o), or the report.
+  const ui = format === 'tui' && wantsTui(io, args.output);
+  const loadTui = deps.loadTui;
+  if (ui && !loadTui) throw new UiNotBundled();
   const client = openClient(args.kube, io.env);
   // Credentials and the first connection start now (an exec plugin or a distant API server overlaps with what follows).
   client.connect();
-  const isTTY = !!io.stdout.isTTY;
-  const format = chooseFormat(args.output, isTTY);
-  // The UI (a terminal on both ends, no CI, no -o), or the report; the UI's heap limits apply from the start (the
-  // diagnosis before it would grow V8's young generation).
-  const ui = format === 'tui' && wantsTui(io, args.output);
+  // The UI's heap limits apply from the start (the diagnosis before it would grow V8's young generation).
   if (ui) (await import('./heap.ts')).tuneHeap(io.env);
   // The code needed after the first round trip — the checks, the report, the UI (Ink, React, yoga) — is evaluated
   // while that round trip is on the wire (once its requests are out), not after it.
   const preload = client.dispatched
     .then(() => new Promise((r) => setImmediate(r)))
-    .then(() => Promise.all([warmUp(args.probe), ui ? import('./tui.ts') : import('../report/index.ts')]))
+    .then(() => Promise.all([warmUp(args.probe), ui ? loadTui!() : import('../report/index.ts')]))
     .catch(() => undefined);
   if (args.verbosity >= 6) {
     client.onRequest = (r) => {
@@ -110,7 +124,7 @@ export async function runDiagnose(argv: string[], io: CliIO = { stdout: process.
   const color = isTTY && args.color !== false && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
   void preload;
   // The UI goes on with this client (its connections are warm) and closes it when it ends.
-  if (ui) return (await import('./tui.ts')).runTui({ report, args, io, target, resolvers, client });
+  if (ui) return (await loadTui!()).runTui({ report, args, io, target, resolvers, client });
   closeLater(client);
   await output(io, report, format, color);
   return report.verdict.status === 'fail' ? EXIT.FAIL : EXIT.OK;

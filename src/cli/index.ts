@@ -1,3 +1,4 @@
-import { run } from './main.ts';
+import { main } from './main.ts';
+import { run } from './run.ts';
 
-await run(process.argv.slice(2));
+await run(process.argv.slice(2), main);

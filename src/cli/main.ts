@@ -3,7 +3,7 @@
 // those into lazily initialised wrappers inside the single bundle), so `--version`/`--help` never evaluate the lab,
 // the UI, client-node or the path engine. Keep it that way: new commands add a lazy `case` line, no static import.
 import pkg from '../../package.json' with { type: 'json' };
-import { CliError, EXIT } from './exit.ts';
+import { EXIT } from './exit.ts';
 
 export const VERSION: string = pkg.version;
 
@@ -41,22 +41,6 @@ export async function main(argv: string[]): Promise<number> {
     default:
       // A target (svc/NAME, ingress/NAME, httproute/NAME, gateway/NAME, a URL or a hostname) and its flags,
       // in any order; `-o text|markdown|json|yaml` picks the report (src/cli/diagnose.ts).
-      return (await import('./diagnose.ts')).runDiagnose(argv);
+      return (await import('./diagnose.ts')).runDiagnose(argv, undefined, { loadTui: () => import('./tui.ts') });
   }
-}
-
-/** Runs main and turns errors into one line and an exit code; the stack only with -v. */
-export async function run(argv: string[]): Promise<void> {
-  const verbose = argv.some((a) => /^-v(=?\d+)?$|^--v=\d+$/.test(a));
-  try {
-    process.exitCode = await main(argv);
-  } catch (e) {
-    const err = e as Error;
-    const code = e instanceof CliError ? e.exitCode : EXIT.USAGE;
-    process.stderr.write(`error: ${err.message.split('\n')[0]}\n`);
-    if (verbose && err.stack) process.stderr.write(err.stack + '\n');
-    process.exitCode = code;
-  }
-  // Servers and timers may still hold the loop; a finished command exits.
-  setImmediate(() => process.exit(process.exitCode ?? 0));
 }

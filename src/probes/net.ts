@@ -4,7 +4,6 @@
 // time_starttransfer, time_total (milliseconds from the start; the lookup is the DNS probe's own time).
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { Agent } from 'undici';
 import type { CertificateInfo, HttpTiming } from '../path/model.ts';
 import { certificateInfo } from '../checks/certs.ts';
 import { X509Certificate } from 'node:crypto';
@@ -44,6 +43,8 @@ export interface HttpProbeOptions {
 
 /** One request with a timing breakdown and, for HTTPS, the served certificate. Never throws. */
 export async function probeHttp(o: HttpProbeOptions): Promise<HttpTiming> {
+  // undici's Agent loads with the first probe, before its clock starts (dist/ keeps it in a file of its own)
+  const { Agent } = await import('undici');
   const u = new URL(o.url);
   const https = u.protocol === 'https:';
   const host = u.hostname.replace(/^\[|\]$/g, '');

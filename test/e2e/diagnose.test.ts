@@ -29,12 +29,12 @@ interface CliResult {
   stderr: string;
 }
 
-async function cli(args: string[], opts: { kubeconfig?: string | null } = {}): Promise<CliResult> {
+async function cli(args: string[], opts: { kubeconfig?: string | null; env?: Record<string, string> } = {}): Promise<CliResult> {
   const kc = opts.kubeconfig === undefined ? lab.kubeconfig : opts.kubeconfig;
   const r = await execa(process.execPath, [CLI, ...args, ...(kc ? ['--kubeconfig', kc] : [])], {
     reject: false,
     timeout: 60_000,
-    env: { KUBECONFIG: '', NO_COLOR: '1', HOME: tmp },
+    env: { KUBECONFIG: '', NO_COLOR: '1', HOME: tmp, ...opts.env },
     extendEnv: true,
   });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
@@ -258,6 +258,15 @@ describe('output formats and efficiency', () => {
     const dflt = await cli(['selector-mismatch.netpath.test', '--no-probe']);
     // stdout is not a terminal: the default is the text report
     expect(dflt.stdout).toBe(text.stdout);
+  });
+
+  it('the report-only bundle (what bin/ runs without a terminal) and the full CLI give the same reports', async () => {
+    // the same but for the clock: generation time, API time
+    const same = (r: CliResult) => ({ ...r, stdout: r.stdout.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'T').replace(/"ms": \d+|\d+ ms\b/g, 'N') });
+    for (const args of [['svc/web', '-n', 'shop', '--no-probe', '-o', 'json'], ['selector-mismatch.netpath.test', '--no-probe', '-o', 'markdown'], ['pod/x'], ['svc/nope', '-n', 'shop', '--no-probe']]) {
+      const [full, report] = await Promise.all([cli(args, { env: { NETPATH_BUNDLE: 'full' } }), cli(args, { env: { NETPATH_BUNDLE: 'report' } })]);
+      expect(same(report), args.join(' ')).toEqual(same(full));
+    }
   });
 
   it('probes degrade to the real error when nothing answers (no data plane yet)', async () => {

@@ -113,9 +113,10 @@ describe.skipIf(!hasTmux)('the UI on a control-plane-only lab', () => {
   it('SIGTERM and SIGHUP restore the terminal and exit 143 / 129', async () => {
     const lab = await startLab(['--no-dataplane', '--scenario', 'platform', '--scenario', 'demo']);
     try {
-      for (const [sig, code] of [['TERM', 143], ['HUP', 129]] as const) {
+      // the first run through the report-only bundle, which hands a terminal run to the full CLI (bin/, src/cli/report-main.ts)
+      for (const [sig, code, bundle] of [['TERM', 143, 'report'], ['HUP', 129, '']] as const) {
         keys('clear', 'Enter');
-        keys(`KUBECONFIG= ${process.execPath} ${CLI} ingress/shop -n shop --no-probe --kubeconfig ${lab.ready.kubeconfig}; echo "EXIT=$?"`, 'Enter');
+        keys(`KUBECONFIG= NETPATH_BUNDLE=${bundle} ${process.execPath} ${CLI} ingress/shop -n shop --no-probe --kubeconfig ${lab.ready.kubeconfig}; echo "EXIT=$?"`, 'Enter');
         await until(/^netpath ctx netpath-lab/m, 30_000);
         keys('l');
         await until('Controller logs');

@@ -4,7 +4,7 @@
 // scenarios serve expired and fake ones on purpose. Bounded (at most 64 requests in flight, short timeouts) and
 // driven by the lab's timers, so it stops with the lab.
 import type { LookupFunction } from 'node:net';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import type { ControllerContext } from '../controllers/runtime.ts';
 import type { KObject } from '../types.ts';
 import { gatewayHostMatches } from './proxies/common.ts';
@@ -117,7 +117,9 @@ export function startTraffic(ctx: ControllerContext, rps: number): { stop(): voi
     n++;
     inFlight++;
     const port = t.port === (t.scheme === 'https' ? 443 : 80) ? '' : `:${t.port}`;
-    request(`${t.scheme}://${t.host}${port}${path}`, { dispatcher: agent, headers: { 'user-agent': ua, accept: '*/*' }, maxRedirections: 0 } as any)
+    // agent.request: the bundles carry only undici's Agent (scripts/build.mjs); it follows no redirects
+    agent
+      .request({ origin: `${t.scheme}://${t.host}${port}`, path, method: 'GET', headers: { 'user-agent': ua, accept: '*/*' } })
       .then((r) => r.body.dump())
       .catch(() => {})
       .finally(() => {
