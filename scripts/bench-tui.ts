@@ -130,7 +130,11 @@ class TmuxControl {
   }
 }
 
-/** Sends one key and waits until `changed(last screen line)` holds; returns the latency in ms. */
+/**
+ * Sends one key and waits until `changed(last screen line)` holds; returns the latency in ms. The screen is read every
+ * 2 ms, not back to back: each capture-pane of a 200×50 screen costs tmux CPU, and on two cores already busy with the
+ * flood (the lab, kubectl, the UI) a busy poll would itself delay the frame it waits for.
+ */
 async function keyToFrame(ctl: TmuxControl, key: string, changed: (firstLine: string) => boolean): Promise<number> {
   const t0 = performance.now();
   await ctl.cmd(`send-keys -t ui ${key}`);
@@ -138,6 +142,7 @@ async function keyToFrame(ctl: TmuxControl, key: string, changed: (firstLine: st
     const lines = await ctl.cmd('capture-pane -p -t ui');
     if (changed(lines.filter((l) => l.trim()).at(-1) ?? '')) return performance.now() - t0;
     if (performance.now() - t0 > 5000) return Infinity;
+    await sleep(2);
   }
 }
 
@@ -258,7 +263,7 @@ async function main(): Promise<void> {
     // the UI writes its in-process trace at exit: key (stdin readable) → frame written, and event-loop delay
     const tr = await until('the UI trace', () => {
       try {
-        return JSON.parse(readFileSync(TRACE, 'utf8')) as { keyToFrameMs: number[]; renderMs: number[]; eventLoopDelayMs: { p50: number; p99: number; max: number }; peakMemoryMiB?: Record<string, number>; ingest?: [number, number][] };
+        return JSON.parse(readFileSync(TRACE, 'utf8')) as { keyToFrameMs: number[]; renderMs: number[]; eventLoopDelayMs: { p50: number; p99: number; max: number }; gc?: Record<string, { n: number; ms: number; max: number }>; peakMemoryMiB?: Record<string, number>; ingest?: [number, number][] };
       } catch {
         return undefined;
       }
@@ -287,7 +292,7 @@ async function main(): Promise<void> {
       rows.push(['UI process memory, peaks over the run (process.memoryUsage, 500-ms samples)', `rss ${m.rss} MiB, V8 heap total ${m.heapTotal} MiB (used ${m.heapUsed} MiB), external ${m.external} MiB (ArrayBuffers ${m.arrayBuffers} MiB)${m.newSpace !== undefined ? `, V8 new space ${m.newSpace} MiB` : ""}`, '—', '']);
     }
     const inproc = tr.keyToFrameMs.slice(3, 3 + lat.length); // after the l, a, f keys of the set-up
-    rows.push(['key-to-frame inside the UI process (stdin readable → frame written, same keys)', `p50 ${pct(inproc, 50).toFixed(0)} ms, p99 ${pct(inproc, 99).toFixed(0)} ms over ${inproc.length} keys; Ink render time per frame p50 ${pct(tr.renderMs, 50).toFixed(1)} ms, p99 ${pct(tr.renderMs, 99).toFixed(1)} ms over ${tr.renderMs.length} frames; event-loop delay over the whole run p50 ${tr.eventLoopDelayMs.p50} ms, p99 ${tr.eventLoopDelayMs.p99} ms, max ${tr.eventLoopDelayMs.max} ms`, '—', '']);
+    rows.push(['key-to-frame inside the UI process (stdin readable → frame written, same keys)', `p50 ${pct(inproc, 50).toFixed(0)} ms, p99 ${pct(inproc, 99).toFixed(0)} ms over ${inproc.length} keys; Ink render time per frame p50 ${pct(tr.renderMs, 50).toFixed(1)} ms, p99 ${pct(tr.renderMs, 99).toFixed(1)} ms over ${tr.renderMs.length} frames; event-loop delay over the whole run p50 ${tr.eventLoopDelayMs.p50} ms, p99 ${tr.eventLoopDelayMs.p99} ms, max ${tr.eventLoopDelayMs.max} ms; GC pauses ${Object.entries(tr.gc ?? {}).map(([k, g]) => `${({ 1: 'scavenge', 2: 'mark-compact', 4: 'incremental', 8: 'weak' } as Record<string, string>)[k] ?? `kind ${k}`} ${g.n}× ${g.ms.toFixed(0)} ms (max ${g.max.toFixed(1)})`).join(', ')}`, '—', '']);
   } finally {
     kubectl?.kill('SIGTERM');
     try {

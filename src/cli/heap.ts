@@ -10,9 +10,12 @@
 // - Young generation: V8 doubles the new space after busy scavenges, up to 64 MiB on a machine with this much memory,
 //   and under the flood it does (measured: 48–64 MiB). `--max-semi-space-size` is read only at start-up, but
 //   `--semi-space-growth-factor` at every resize, so the UI watches the new space after each collection and sets the
-//   factor to 1 (no growth) once another doubling would pass NETPATH_TUI_YOUNG_MIB (default 8 MiB, both
-//   semi-spaces), 2 (V8's default) below that. A small new space means more, shorter scavenges; in a synthetic allocation loop 8 MiB costs
-//   no more time than 64 MiB. NETPATH_TUI_YOUNG_MIB=0 leaves V8's default.
+//   factor to 1 (no growth) once another doubling would pass NETPATH_TUI_YOUNG_MIB (default 16 MiB, both
+//   semi-spaces; the size doubles, so 16–31 act as 16), 2 (V8's default) below that. Under the benchmark's flood
+//   (docs/BENCHMARKS.md, TUI): 8 MiB ran a scavenge inside nearly every frame, copying the frame's live output grid
+//   (frames ~30 ms, key-to-frame p99 ~220 ms); 16 MiB keeps RSS as low (peaks 168–174 MiB) with frames ~17 ms;
+//   32 MiB is faster still (frames ~12 ms) but its RSS peaks reached 181–193 MiB, at the target's edge.
+//   NETPATH_TUI_YOUNG_MIB=0 leaves V8's default.
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
@@ -45,7 +48,7 @@ export function tuneHeap(env: NodeJS.ProcessEnv): () => void {
   const undo: (() => void)[] = [() => void (active = false)];
   const pct = env.NETPATH_TUI_HEAP_GROWING === undefined ? 20 : Number(env.NETPATH_TUI_HEAP_GROWING);
   if (Number.isFinite(pct) && pct > 0 && setFlag(`--heap-growing-percent=${Math.round(pct)}`)) undo.push(() => setFlag('--heap-growing-percent=0'));
-  const youngMiB = env.NETPATH_TUI_YOUNG_MIB === undefined ? 8 : Number(env.NETPATH_TUI_YOUNG_MIB);
+  const youngMiB = env.NETPATH_TUI_YOUNG_MIB === undefined ? 16 : Number(env.NETPATH_TUI_YOUNG_MIB);
   if (Number.isFinite(youngMiB) && youngMiB > 0 && newSpaceBytes() !== undefined) {
     const cap = youngMiB * 1048576;
     let factor = DEFAULT_GROWTH;

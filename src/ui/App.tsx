@@ -145,7 +145,7 @@ export function App(props: AppProps) {
   }
 
   return (
-    <Box flexDirection="column" width={columns} height={rows} overflow="hidden">
+    <Box flexDirection="column" width={columns} height={rows} overflowY="hidden">
       <Header info={headerInfo} paused={session.paused} connection={session.connection} diagnosing={session.diagnosing} width={columns} {...(props.now ? { now: props.now } : {})} />
       {content}
       <Footer mode={ui.mode} prompt={ui.prompt} flash={ui.flash ?? (session.connectionError ? safe(session.connectionError, 200) : undefined)} hints={hints} width={columns} />

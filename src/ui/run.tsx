@@ -1,7 +1,7 @@
 // Mounting the app on a real terminal: alternate screen, our own Ctrl-c, console output kept off the frame, and the
 // terminal restored on quit, crash and SIGINT/SIGTERM/SIGHUP.
 import { writeFileSync } from 'node:fs';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { render } from 'ink';
 import type { SessionStoreApi } from '../state/types.ts';
@@ -82,7 +82,11 @@ export function gated(
   });
 }
 
-const RESTORE = '\x1b[?2026l\x1b[0m\x1b[?25h\x1b[?1049l';
+// The UI turns the terminal's auto-wrap off (DECAWM) while it runs: a line that would not fit is cut by the terminal
+// instead of wrapping into the next row, whatever a frame holds, so Ink need not clip every line horizontally.
+const NO_WRAP = '\x1b[?7l';
+const WRAP = '\x1b[?7h';
+const RESTORE = `\x1b[?2026l\x1b[0m\x1b[?25h${WRAP}\x1b[?1049l`;
 
 /** Renders the app until the user quits, a signal arrives or it crashes; the terminal is restored in every case. */
 export async function runApp(o: RunAppOptions): Promise<AppEnd> {
@@ -116,11 +120,12 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
   // written as JSON at exit (scripts/bench-tui.ts reads it).
   const trace = env.NETPATH_TUI_TRACE ? startTrace(env.NETPATH_TUI_TRACE, stdin, o.store) : undefined;
   const onFrame = o.onFrame ?? trace?.onFrame;
-  // Data frames are paced by what a frame costs: at most one every 8 frame-times (100–250 ms), so on a slow or busy
-  // machine frames never take more than ~1/8 of the loop and a key rarely waits behind a data frame. Keys are not
-  // paced (their frame renders at once).
+  // Data frames are paced: at most one every 200 ms, or 8 frame-times when frames cost more (up to 250 ms), so on a
+  // slow or busy machine frames never take more than ~1/8 of the loop and a key rarely waits behind a data frame;
+  // five a second is as fast as anyone reads a flood, and every frame's garbage costs the collector time that keys
+  // then wait for (docs/BENCHMARKS.md, TUI). Keys are not paced (their frame renders at once).
   let renderMs = 0;
-  const pace = () => Math.min(250, Math.max(100, 8 * renderMs));
+  const pace = () => Math.min(250, Math.max(200, 8 * renderMs));
   const frameDone = (ms: number) => {
     renderMs = renderMs ? renderMs * 0.8 + ms * 0.2 : ms;
     onFrame?.(ms);
@@ -134,8 +139,8 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
     exitOnCtrlC: false,
     patchConsole: false,
     // Ink throttles writes (trailing edge): a low cap delays the frame after a key by up to 1000/maxFps ms. Commits are
-    // already bounded by the store's flush (≤ 20/s) and by the drain gate above, so the cap only sets key latency.
-    maxFps: 60,
+    // already bounded by the pacing and the drain gate above, so the cap only sets key latency.
+    maxFps: 250,
     // Whole frames (NETPATH_TUI_INCREMENTAL=1: only changed lines). Ink's incremental mode diffs every changed line
     // grapheme by grapheme (string-width on each; the panes' borders are not ASCII): under a log flood nearly every
     // line changes each frame, so it cost ~9 % of the UI's CPU and doubled the key-to-frame tail in the benchmark
@@ -143,6 +148,8 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
     incrementalRendering: env.NETPATH_TUI_INCREMENTAL === '1',
     onRender: (m: { renderTime: number }) => frameDone(m.renderTime),
   });
+
+  stdout.write(NO_WRAP);
 
   const lastResort = () => {
     // Process exiting without a clean unmount: leave the terminal usable whatever happened.
@@ -189,7 +196,7 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
   stdin.pause?.();
   Object.assign(console, saved);
   trace?.stop();
-  if (alt) stdout.write('\x1b[?25h');
+  stdout.write(alt ? `\x1b[?25h${WRAP}` : WRAP);
   for (const l of held.slice(0, 50)) process.stderr.write(`${l.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '')}\n`);
   return end;
 }
@@ -207,6 +214,18 @@ function startTrace(file: string, stdin: NodeJS.ReadStream, store: SessionStoreA
   // The controller-logs pane's `received` counter as ingested ([wall-clock ms, lines] every 100 ms): the benchmark
   // compares ingest with kubectl at the instant the flood stops, without the screen's frame pacing in between.
   const ingest: [number, number][] = [];
+  // GC pauses by kind (V8's: 1 scavenge, 2 mark-compact, 4 incremental marking, 8 weak callbacks): count, total, max
+  const gc: Record<string, { n: number; ms: number; max: number }> = {};
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const k = String((e as { detail?: { kind?: number } }).detail?.kind ?? 0);
+      const g = (gc[k] ??= { n: 0, ms: 0, max: 0 });
+      g.n++;
+      g.ms += e.duration;
+      g.max = Math.max(g.max, e.duration);
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const counter = setInterval(() => {
     // publish first (a no-op when nothing changed), so the counter is the store's own, not up to one tick old
     (store as { flush?: () => boolean }).flush?.();
@@ -230,8 +249,9 @@ function startTrace(file: string, stdin: NodeJS.ReadStream, store: SessionStoreA
       eld.disable();
       clearInterval(sampler);
       clearInterval(counter);
+      gcObserver.disconnect();
       const ms = (n: number) => Math.round(n / 1e4) / 100;
-      writeFileSync(file, JSON.stringify({ keyToFrameMs: keys, renderMs: renders, eventLoopDelayMs: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max) }, peakMemoryMiB: mem, ingest }) + '\n');
+      writeFileSync(file, JSON.stringify({ keyToFrameMs: keys, renderMs: renders, eventLoopDelayMs: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max) }, gc, peakMemoryMiB: mem, ingest }) + '\n');
     },
   };
 }

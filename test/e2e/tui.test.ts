@@ -19,6 +19,7 @@ async function openDemo(): Promise<void> {
   keys(`NETPATH_DEMO_TRAFFIC=5 ${process.execPath} ${CLI} --demo; echo "EXIT=$?"`, 'Enter');
   await until(/FAIL at|✓ OK|WARN|UNKNOWN/, 90_000);
   expect(display('#{alternate_on}')).toBe('1');
+  expect(display('#{wrap_flag}')).toBe('0');
 }
 
 async function expectCleanShell(): Promise<void> {
@@ -26,6 +27,8 @@ async function expectCleanShell(): Promise<void> {
   const c = await until(/^EXIT=\d+$/m, 20_000);
   expect(c).not.toMatch(/[╭╰│]/);
   expect(display('#{cursor_flag}')).toBe('1');
+  // auto-wrap, off while the UI runs (src/ui/run.tsx), is back on
+  expect(display('#{wrap_flag}')).toBe('1');
   keys('clear; stty -a | tr " " "\\n" | grep -x -e -icanon -e icanon -e -echo -e echo', 'Enter');
   const s = await until(/^i?canon|^-?icanon/m, 10_000);
   expect(s).toMatch(/^icanon$/m);

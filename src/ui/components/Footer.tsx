@@ -26,7 +26,7 @@ export const Footer = memo(function Footer({ mode, prompt, flash, hints, width }
       </Text>
     );
   return (
-    <Box width={width} height={1} overflow="hidden">
+    <Box width={width} height={1} overflowY="hidden">
       {body}
     </Box>
   );

@@ -31,8 +31,8 @@ const CONN: Record<ConnectionState, { t: string; c: string }> = {
 export const Header = memo(function Header({ info, paused, connection, diagnosing, width, now }: { info: HeaderInfo; paused: boolean; connection: ConnectionState; diagnosing: boolean; width: number; now?: () => number }) {
   const live = paused ? { t: '❚❚ paused', c: 'yellow' } : CONN[connection];
   return (
-    <Box width={width} height={1} overflow="hidden">
-      <Box flexGrow={1} overflow="hidden">
+    <Box width={width} height={1} overflowY="hidden">
+      <Box flexGrow={1} overflowY="hidden">
         <Text wrap="truncate-end">
           <Text bold color="cyan">netpath</Text>
           {info.context ? <Text> ctx <Text bold>{safe(info.context, 80)}</Text></Text> : null}

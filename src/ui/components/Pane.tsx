@@ -6,9 +6,9 @@ export const PANE_CHROME = 3;
 
 export function Pane({ title, right, focused, width, height, children }: { title: string; right?: string; focused: boolean; width: number; height: number; children: ReactNode }) {
   return (
-    <Box flexDirection="column" width={width} height={height} borderStyle="round" borderColor={focused ? 'cyan' : 'gray'} overflow="hidden" flexShrink={0}>
-      <Box height={1} overflow="hidden">
-        <Box flexGrow={1} overflow="hidden">
+    <Box flexDirection="column" width={width} height={height} borderStyle="round" borderColor={focused ? 'cyan' : 'gray'} overflowY="hidden" flexShrink={0}>
+      <Box height={1} overflowY="hidden">
+        <Box flexGrow={1} overflowY="hidden">
           <Text wrap="truncate-end" bold color={focused ? 'cyan' : undefined}>
             {title}
           </Text>

@@ -1,6 +1,10 @@
 // Draws exactly `height` rows: one truncated <Text> per row, keyed by the row's stable key (log seq, check index).
 // A row is one string with its colours as SGR codes (the only escape sequences the UI ever emits; every text in
 // it was sanitised), not one <Text> per segment: a quarter of the nodes for Ink to lay out and squash per frame.
+// Rows are cut to the pane's width here, so no box needs horizontal clipping, which re-cuts and re-tokenises every
+// line of every frame: the UI clips vertically only, and the terminal's auto-wrap is off while it runs
+// (src/ui/run.tsx). Not one <Text> for the whole pane: Ink caches every text's measured size by its content in an
+// LRU of 4096 entries, and a pane's text changes every frame (tens of MiB of retained 9-KB keys).
 import { Box, Text } from 'ink';
 import { memo } from 'react';
 import type { Color, Row } from '../rows.ts';
@@ -41,7 +45,7 @@ export const RowLine = memo(function RowLine({ row, width }: { row: Row; width: 
 
 export const RowsView = memo(function RowsView({ rows, height, width = Infinity }: { rows: readonly Row[]; height: number; width?: number }) {
   return (
-    <Box flexDirection="column" height={Math.max(0, height)} overflow="hidden">
+    <Box flexDirection="column" height={Math.max(0, height)} overflowY="hidden">
       {rows.slice(0, Math.max(0, height)).map((r) => (
         <RowLine key={r.key} row={r} width={width} />
       ))}
