@@ -60,6 +60,8 @@ async function readText(s: AsyncIterable<Buffer | string>): Promise<string> {
 
 export class Transport {
   private link?: Promise<Link>;
+  /** What `link` resolved to, so an ended session or a failed request can drop exactly that one. */
+  private settled?: Link;
   /** The TLS session of the last handshake, offered by the next connection (resumption, no full handshake). */
   private tlsSession?: Buffer;
   /** Connections not (yet) owned by a session or an agent: destroyed on close. */
@@ -71,9 +73,6 @@ export class Transport {
   constructor(o: TransportOptions) {
     this.o = o;
   }
-
-  /** The protocol of the current connection, once open ('h2' or 'http/1.1'). */
-  protocol?: 'h2' | 'http/1.1';
 
   /**
    * Opens the first connection now (so it overlaps with the caller's work) and resolves once it can carry requests;
@@ -87,11 +86,24 @@ export class Transport {
     if (this.link) return this.link;
     const p = this.openLink();
     this.link = p;
+    this.settled = undefined;
     // a failed connection is reported to the requests waiting for it; the next request tries again
-    p.catch(() => {
-      if (this.link === p) this.link = undefined;
-    });
+    p.then(
+      (l) => {
+        if (this.link === p) this.settled = l;
+      },
+      () => {
+        if (this.link === p) this.link = undefined;
+      },
+    );
     return p;
+  }
+
+  /** The next request opens a new connection if `link` is the current one. */
+  private forget(link: Link): void {
+    if (this.settled !== link) return;
+    this.link = undefined;
+    this.settled = undefined;
   }
 
   private h2?: typeof http2;
@@ -148,20 +160,15 @@ export class Transport {
       if (socket.getProtocol() === 'TLSv1.3' && !this.tlsSession) await new Promise((r) => (socket.once('session', r), setTimeout(r, 25)));
       return this.h1(socket);
     }
-    this.protocol = 'h2';
     this.loose.delete(socket);
     const session = this.http2().connect(this.o.origin, { createConnection: () => socket });
     const link: Link = { kind: 'h2', session };
     this.links.add(link);
-    const p = this.link;
     // an ended session is replaced on the next request; its streams end with its error
-    const drop = () => {
-      if (this.link === p) this.link = undefined;
-    };
     session.on('error', noop);
-    session.once('goaway', drop);
+    session.once('goaway', () => this.forget(link));
     session.once('close', () => {
-      drop();
+      this.forget(link);
       this.links.delete(link);
     });
     return link;
@@ -169,7 +176,6 @@ export class Transport {
 
   /** HTTP/1.1 through undici's Agent, given `first` as its first connection. */
   private async h1(first?: TLSSocket): Promise<Link> {
-    this.protocol = 'http/1.1';
     const { Agent } = await import('undici');
     let spare = first;
     const timeouts = this.o.timeoutMs ? { headersTimeout: this.o.timeoutMs, bodyTimeout: this.o.timeoutMs } : {};
@@ -221,7 +227,7 @@ export class Transport {
     } catch (e) {
       // the session ended between the last request and this one: once more on a new one
       if (link.session.closed || link.session.destroyed) {
-        if (this.link && (await this.link.catch(() => undefined)) === link) this.link = undefined;
+        this.forget(link);
         return this.request(r);
       }
       throw e;
@@ -255,7 +261,7 @@ export class Transport {
   /** Ends every connection: requests in flight get a second, then whatever is left is destroyed. */
   async close(): Promise<void> {
     this.closed = true;
-    this.link = undefined;
+    this.link = this.settled = undefined;
     for (const s of this.loose) s.destroy();
     this.loose.clear();
     await Promise.all(
