@@ -48,16 +48,18 @@ export async function diagnose(reader: ClusterReader, o: DiagnoseOptions): Promi
   const f = new Fetcher(reader);
   const t = o.target;
   const probeOpts = o.probe;
-  const probesMod = probeOpts ? await loadProbes() : undefined;
-  const early = probesMod && probeOpts && t.kind === 'host' && probesMod.probeableHost(t.host) ? probesMod.probeDnsFor([t.host], probeOpts) : undefined;
+  // A host's DNS answer is asked for with the first reads (resolution uses it); otherwise the probes' code is needed
+  // only after them, and the reads go out first.
+  const early = probeOpts && t.kind === 'host' ? loadProbes().then((m) => (m.probeableHost(t.host) ? m.probeDnsFor([t.host], probeOpts) : undefined)) : undefined;
   const resolution = await resolve(t, f, {
     namespace: o.namespace,
     ...(o.allNamespaces ? { allNamespaces: true } : {}),
-    ...(early ? { dnsAddresses: () => early.then((a) => a.flatMap((x) => x.addresses)) } : {}),
+    ...(early ? { dnsAddresses: () => early.then((a) => (a ?? []).flatMap((x) => x.addresses)) } : {}),
   });
   let probes: Probes | undefined = probeOpts ? undefined : o.reuseProbes;
-  if (probeOpts && probesMod) {
-    const dns: DnsAnswer[] = early ? await early : [];
+  if (probeOpts) {
+    const probesMod = await loadProbes();
+    const dns: DnsAnswer[] = (await early) ?? [];
     const probed = new Set(dns.map((d) => d.name));
     const more = [...new Set(resolution.paths.map((p) => p.host).filter((h): h is string => probesMod.probeableHost(h) && !probed.has(h)))];
     dns.push(...(await probesMod.probeDnsFor(more, probeOpts)));
