@@ -66,7 +66,7 @@ try {
 
 /**
  * A diagnosis that prints a report — stdout or stdin not a terminal, `CI` set, or `-o` given: what the CLI itself
- * decides (src/cli/tty.ts) — runs the report-only bundle, a third of the full CLI's bytes (src/cli/report-main.ts).
+ * decides (src/cli/tty.ts) — runs the report-only bundle, a fifth of the full CLI's bytes (src/cli/report-main.ts).
  * Commands, help and the UI run the full CLI. NETPATH_BUNDLE=full|report chooses (tests run both).
  */
 function reportOnly(argv, env) {

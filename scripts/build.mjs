@@ -81,6 +81,8 @@ for (const pkg of clientNodeLazy) {
   }
   lazyNames.set(pkg, names.filter((n) => n !== 'default' && n !== '__esModule'));
 }
+// undici's Agent with the request API mixed in (`agent.request()`), without undici's index.
+const undiciAgent = `(Object.assign(require('undici/lib/dispatcher/dispatcher.js').prototype, require('undici/lib/api/index.js')), require('undici/lib/dispatcher/agent.js'))`;
 const lazyPackages = {
   name: 'lazy-packages',
   setup(b) {
@@ -90,26 +92,17 @@ const lazyPackages = {
       return { path: args.path, namespace: 'lazy-package', pluginData: { resolveDir: args.resolveDir } };
     });
     b.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (args) => {
-      const pkg = args.path;
+      // `undici#without-agent`: a module of its own (esbuild keys modules by path), see undiciApart
+      const [pkg, variant] = args.path.split('#');
       const lines =
         pkg === 'undici'
-          ? [`const load = () => { throw new Error('kubectl-netpath bundles only undici.Agent'); };`, `const own = {};`]
+          ? [`const load = (k) => { throw new Error('kubectl-netpath does not bundle undici.' + k); };`, `const own = {};`]
           : [`let full;`, `const load = () => (full ??= require(${JSON.stringify(pkg)}));`, `const own = {};`];
-      if (pkg === 'undici') {
-        lines.push(
-          `let agent;`,
-          `own.Agent = () => {`,
-          `  if (!agent) {`,
-          `    Object.assign(require('undici/lib/dispatcher/dispatcher.js').prototype, require('undici/lib/api/index.js'));`,
-          `    agent = require('undici/lib/dispatcher/agent.js');`,
-          `  }`,
-          `  return agent;`,
-          `};`,
-        );
-      }
+      // undiciApart (dist/) sends client-node's imports here without the Agent: it lives in a file of its own there
+      if (pkg === 'undici' && variant !== 'without-agent') lines.push(`let agent;`, `own.Agent = () => (agent ??= ${undiciAgent});`);
       lines.push(
-        `for (const k of ${JSON.stringify(lazyNames.get(pkg))}) Object.defineProperty(module.exports, k, { enumerable: true, get: () => (own[k] ? own[k]() : load()[k]) });`,
-        `Object.defineProperty(module.exports, 'default', { enumerable: false, get: () => load().default ?? load() });`,
+        `for (const k of ${JSON.stringify(lazyNames.get(pkg))}) Object.defineProperty(module.exports, k, { enumerable: true, get: () => (own[k] ? own[k]() : load(k)[k]) });`,
+        `Object.defineProperty(module.exports, 'default', { enumerable: false, get: () => load('default').default ?? load('default') });`,
       );
       return { contents: lines.join('\n'), loader: 'js', resolveDir: args.pluginData.resolveDir };
     });
@@ -117,7 +110,8 @@ const lazyPackages = {
 };
 
 // dist/ only: undici's Agent (~490 KB with its HTTP parser) is a file of its own, kubectl-netpath-undici.js, which
-// the two bundles import when first needed (the workstation's HTTP probe, an API server without HTTP/2), so a run
+// the two bundles import when first needed (the workstation's HTTP probe, an API server without HTTP/2, the lab's
+// traffic), so a run
 // that needs neither never reads it; client-node's imports of undici get names that throw when used (see
 // lazyPackages). The release binaries are one file and keep the Agent inline (lazyPackages).
 const undiciFile = 'kubectl-netpath-undici.js';
@@ -125,22 +119,13 @@ const undiciApart = {
   name: 'undici-apart',
   setup(b) {
     b.onResolve({ filter: /^undici$/ }, (args) => {
-      if (/[\\/]@kubernetes[\\/]client-node[\\/]/.test(args.importer)) return { path: 'undici', namespace: 'undici-unused' };
+      if (/[\\/]@kubernetes[\\/]client-node[\\/]/.test(args.importer))
+        return { path: 'undici#without-agent', namespace: 'lazy-package', pluginData: { resolveDir: args.resolveDir } };
       return args.kind === 'dynamic-import' ? { path: `./${undiciFile}`, external: true } : undefined;
     });
-    b.onLoad({ filter: /.*/, namespace: 'undici-unused' }, () => ({
-      contents: `for (const k of ${JSON.stringify(lazyNames.get('undici'))}) Object.defineProperty(module.exports, k, { enumerable: true, get() { throw new Error('kubectl-netpath does not bundle undici.' + k + ' for client-node'); } });`,
-      loader: 'js',
-    }));
   },
 };
-const undiciEntry = [
-  `import api from 'undici/lib/api/index.js';`,
-  `import Dispatcher from 'undici/lib/dispatcher/dispatcher.js';`,
-  `import Agent from 'undici/lib/dispatcher/agent.js';`,
-  `Object.assign(Dispatcher.prototype, api);`,
-  `export { Agent };`,
-].join('\n');
+const undiciEntry = `export const Agent = ${undiciAgent};`;
 
 /**
  * The esbuild options every bundle of the CLI shares (dist/ here; the single-executable binaries of
@@ -176,7 +161,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const out = mkdtempSync(join(dist, '.build-'));
   const options = { ...bundleOptions, minify: !argv.includes('--no-minify'), sourcemap: 'linked', legalComments: 'linked', plugins: [undiciApart, ...bundleOptions.plugins] };
   // The full CLI, and the report-only entry bin/ runs when no UI is wanted (src/cli/report-main.ts): the same
-  // modules without the UI, the lab and the other commands, about a third of the bytes to read and compile.
+  // modules without the UI, the lab and the other commands, about a fifth of the bytes to read and compile.
   await Promise.all([
     build({ ...options, outfile: join(out, 'kubectl-netpath.js') }),
     build({ ...options, entryPoints: [join(root, 'src/cli/report-main.ts')], outfile: join(out, 'kubectl-netpath-report.js') }),

@@ -4,7 +4,6 @@
 // scenarios serve expired and fake ones on purpose. Bounded (at most 64 requests in flight, short timeouts) and
 // driven by the lab's timers, so it stops with the lab.
 import type { LookupFunction } from 'node:net';
-import { Agent } from 'undici';
 import type { ControllerContext } from '../controllers/runtime.ts';
 import type { KObject } from '../types.ts';
 import { gatewayHostMatches } from './proxies/common.ts';
@@ -96,14 +95,18 @@ export function startTraffic(ctx: ControllerContext, rps: number): { stop(): voi
     if ((options as any)?.all) (cb as any)(err, ip ? [{ address: ip, family: 4 }] : []);
     else (cb as any)(err, ip ?? '', 4);
   };
-  const agent = new Agent({
-    connect: { rejectUnauthorized: false, lookup, timeout: 5_000 },
-    keepAliveTimeout: 4_000,
-    keepAliveMaxTimeout: 4_000,
-    headersTimeout: 20_000,
-    bodyTimeout: 20_000,
-    connections: 16,
-  });
+  // undici's Agent loads with the traffic (in dist/ it is a file of its own that the CLI's start need not read)
+  const agent = import('undici').then(
+    ({ Agent }) =>
+      new Agent({
+        connect: { rejectUnauthorized: false, lookup, timeout: 5_000 },
+        keepAliveTimeout: 4_000,
+        keepAliveMaxTimeout: 4_000,
+        headersTimeout: 20_000,
+        bodyTimeout: 20_000,
+        connections: 16,
+      }),
+  );
   let inFlight = 0;
   let credit = 0;
   let stopped = false;
@@ -119,7 +122,7 @@ export function startTraffic(ctx: ControllerContext, rps: number): { stop(): voi
     const port = t.port === (t.scheme === 'https' ? 443 : 80) ? '' : `:${t.port}`;
     // agent.request: the bundles carry only undici's Agent (scripts/build.mjs); it follows no redirects
     agent
-      .request({ origin: `${t.scheme}://${t.host}${port}`, path, method: 'GET', headers: { 'user-agent': ua, accept: '*/*' } })
+      .then((a) => a.request({ origin: `${t.scheme}://${t.host}${port}`, path, method: 'GET', headers: { 'user-agent': ua, accept: '*/*' } }))
       .then((r) => r.body.dump())
       .catch(() => {})
       .finally(() => {
@@ -141,7 +144,7 @@ export function startTraffic(ctx: ControllerContext, rps: number): { stop(): voi
       stopped = true;
       ctx.clearTimer(timer);
       ctx.clearTimer(refresher);
-      agent.destroy().catch(() => {});
+      agent.then((a) => a.destroy()).catch(() => {});
     },
   };
 }
