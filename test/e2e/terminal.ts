@@ -34,10 +34,15 @@ export class Terminal {
     this.keys('clear', 'Enter');
   }
 
-  stop(): void {
+  /**
+   * Kills the server and waits until it is gone: tmux exits asynchronously, and a `start()` on the same socket while
+   * the old server is still exiting fails with "server exited unexpectedly".
+   */
+  async stop(): Promise<void> {
     try {
       this.tmux('kill-server');
     } catch {}
+    await eventually(() => !hasTool('tmux', '-L', this.socket, 'list-sessions'), 5_000, 50);
   }
 
   capture(): string {

@@ -43,7 +43,7 @@ describe.skipIf(!ready)('in-cluster probe keys in the UI (tmux) on the lab data 
     term.start();
   }, 90_000);
   afterAll(async () => {
-    term.stop();
+    await term.stop();
     await lab?.stop();
   });
 
