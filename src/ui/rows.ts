@@ -1,5 +1,6 @@
 // Rows: the one unit every view renders. A view turns its data into Row[] (pure, memoised by data identity), then
 // a window of exactly `height` rows is drawn, one <Text wrap="truncate-end"> each, so no frame exceeds the terminal.
+import stringWidth from 'string-width';
 import { sanitize } from '../text/sanitize.ts';
 
 export type Color = 'green' | 'yellow' | 'red' | 'magenta' | 'cyan' | 'blue' | 'gray' | 'white';
@@ -70,4 +71,76 @@ export function wrapRow(r: Row, width: number): Row[] {
 
 export function clamp(n: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, n));
+}
+
+// ─── rows as terminal text ───────────────────────────────────────────────────────────────────────────────
+// A row becomes one string whose only escape sequences are the SGR colours below: every text in it was sanitised
+// (the store on ingest, `safe` for the rest), so nothing else can reach the terminal.
+
+const PLAIN = !!process.env.NO_COLOR;
+const FG: Record<Color, number> = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, white: 37, gray: 90 };
+
+function sgr(s: Seg, t: string, plain: boolean): string {
+  if (plain) return t;
+  const codes: number[] = [];
+  if (s.bold) codes.push(1);
+  if (s.dim) codes.push(2);
+  if (s.inverse) codes.push(7);
+  if (s.c) codes.push(FG[s.c]);
+  return codes.length ? `\x1b[${codes.join(';')}m${t}\x1b[0m` : t;
+}
+
+/** The row as one string for an Ink <Text>, cut to `width` code points (cheap here; Ink's own width-aware truncation
+ *  of a 2000-character log line on every frame is not). Ink still truncates what is left (wide characters). */
+export function rowString(row: Row, width = Infinity, plain = PLAIN): string {
+  let out = '';
+  let room = width;
+  for (const seg of row.segs) {
+    if (!seg.t || room <= 0) continue;
+    let t = seg.t;
+    if (t.length > room) {
+      const cps = Array.from(t);
+      if (cps.length > room) t = cps.slice(0, Math.max(0, room - 1)).join('') + '…';
+    }
+    room -= t.length;
+    out += sgr(seg, t, plain);
+  }
+  // an empty <Text> takes no row at all: a blank row must hold a space
+  return out || ' ';
+}
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+let graphemes: Intl.Segmenter | undefined;
+
+/** `t` cut to at most `room` terminal columns, with `…` where it was cut; and the columns it takes. */
+function cutToColumns(t: string, room: number): [string, number] {
+  if (PRINTABLE_ASCII.test(t)) return t.length <= room ? [t, t.length] : [`${t.slice(0, room - 1)}…`, room];
+  const w = stringWidth(t);
+  if (w <= room) return [t, w];
+  let out = '';
+  let used = 0;
+  for (const { segment } of (graphemes ??= new Intl.Segmenter()).segment(t)) {
+    const gw = stringWidth(segment);
+    if (used + gw > room - 1) break;
+    out += segment;
+    used += gw;
+  }
+  return [`${out}…`, used + 1];
+}
+
+/**
+ * The row as exactly `width` terminal columns: cut by display width (wide characters take two, a cut ends in `…`)
+ * and padded with spaces, so it overwrites whatever the cells held before (the live rows the UI draws outside Ink's
+ * frame, src/ui/compositor.ts).
+ */
+export function fitRow(row: Row, width: number, plain = PLAIN): string {
+  let out = '';
+  let room = width;
+  for (const seg of row.segs) {
+    if (!seg.t || room <= 0) continue;
+    const [t, w] = cutToColumns(seg.t, room);
+    room -= w;
+    out += sgr(seg, t, plain);
+  }
+  return room > 0 ? out + ' '.repeat(room) : out;
 }

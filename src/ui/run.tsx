@@ -6,7 +6,9 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import { render } from 'ink';
 import type { SessionStoreApi } from '../state/types.ts';
 import { App } from './App.tsx';
+import { Compositor } from './compositor.ts';
 import type { HeaderInfo } from './components/Header.tsx';
+import { CompositorContext } from './components/RowsView.tsx';
 import { type Command, defaultCommands, registeredCommands } from './input/commands.ts';
 import { buildKeymap, keymapPath, loadOverrides } from './input/keymap.ts';
 
@@ -131,11 +133,18 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
     onFrame?.(ms);
   };
 
-  const instance = render(<App store={gated(o.store, stdout, pace)} header={o.header ?? {}} keymap={keymap} keymapPath={keymapPath(env)} onExit={callOnExit} />, {
-    stdout,
+  // The panes' rows are drawn beside Ink's frame, not through its cell grid (src/ui/compositor.ts); only on a
+  // terminal, where the screen is ours (NETPATH_TUI_COMPOSITOR=0 draws them through Ink).
+  const compositor = stdout.isTTY && env.NETPATH_TUI_COMPOSITOR !== '0' ? new Compositor(stdout) : undefined;
+  const app = <App store={gated(o.store, stdout, pace)} header={o.header ?? {}} keymap={keymap} keymapPath={keymapPath(env)} onExit={callOnExit} />;
+  const instance = render(compositor ? <CompositorContext value={compositor}>{app}</CompositorContext> : app, {
+    stdout: compositor?.stream ?? stdout,
     stdin,
     stderr: process.stderr,
     alternateScreen: alt,
+    // runApp is reached only when the CLI chose the UI (a terminal; src/cli/tty.ts prints the report when CI is set):
+    // Ink's own guess (no frames at all when CI is set) would only differ in tests that draw on a fake terminal.
+    interactive: !!stdout.isTTY,
     exitOnCtrlC: false,
     patchConsole: false,
     // Ink throttles writes (trailing edge): a low cap delays the frame after a key by up to 1000/maxFps ms. Commits are
@@ -185,6 +194,8 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
   try {
     await instance.waitUntilExit();
   } catch {}
+  // Ink's last frame (left on the screen without the alternate screen) carried the rows; nothing is drawn after it.
+  compositor?.close();
   ended = true;
   for (const s of signals) process.off(s, onSignal);
   process.off('uncaughtException', onCrash);
