@@ -109,12 +109,15 @@ export function rowString(row: Row, width = Infinity, plain = PLAIN): string {
   return out || ' ';
 }
 
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+/** Text every character of which takes exactly one column (string-width agrees): printable ASCII, Latin-1 and
+ *  Latin Extended letters, general punctuation (no zero-width or BiDi marks), arrows, box drawing, geometric shapes —
+ *  what the UI's own glyphs and most log lines are made of. Its width is its length. */
+const NARROW = /^[\x20-\x7e\u00a0-\u00ac\u00ae-\u02ff\u2010-\u2027\u2030-\u205e\u2190-\u21ff\u2500-\u25fc\u25ff]*$/;
 let graphemes: Intl.Segmenter | undefined;
 
 /** `t` cut to at most `room` terminal columns, with `…` where it was cut; and the columns it takes. */
 function cutToColumns(t: string, room: number): [string, number] {
-  if (PRINTABLE_ASCII.test(t)) return t.length <= room ? [t, t.length] : [`${t.slice(0, room - 1)}…`, room];
+  if (NARROW.test(t)) return t.length <= room ? [t, t.length] : [`${t.slice(0, room - 1)}…`, room];
   const w = stringWidth(t);
   if (w <= room) return [t, w];
   let out = '';

@@ -118,6 +118,10 @@ describe('fitRow', () => {
     expect(fitRow(row(1, '漢字漢字'), 6, true)).toBe('漢字… ');
     expect(fitRow(row(1, 'a漢'), 3, true)).toBe('a漢');
     expect(fitRow(row(1, 'ab', { t: 'cdef', bold: true }), 4, false)).toBe('ab\x1b[1mc…\x1b[0m');
+    // the UI's own glyphs are one column each; an emoji-presentation square is two
+    expect(fitRow(row(1, '● live · a → b ✓ ──'), 20, true)).toBe('● live · a → b ✓ ── ');
+    expect(fitRow(row(1, 'a\u25fdb'), 4, true)).toBe('a\u25fdb');
+    expect(fitRow(row(1, 'a\u25fdbc'), 4, true)).toBe('a\u25fd…');
   });
 });
 
