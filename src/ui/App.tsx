@@ -2,7 +2,7 @@
 // with explicit heights (header 1 row, body, footer 1 row) and routes every key through the one dispatcher.
 import { Box, Text, useApp, useInput, useWindowSize } from 'ink';
 import { useMemo, useReducer, useRef, useSyncExternalStore } from 'react';
-import type { SessionStoreApi } from '../state/types.ts';
+import type { SessionState, SessionStoreApi } from '../state/types.ts';
 import { Footer } from './components/Footer.tsx';
 import { Header, type HeaderInfo } from './components/Header.tsx';
 import { DetailView, EndpointsView, HelperView, ListView, LogView, type Metrics, OverlayView, ProbesView } from './components/Views.tsx';
@@ -30,6 +30,8 @@ export interface AppProps {
 }
 
 const MIN_PANE = 4;
+const controllerLogs = (s: SessionState) => s.controllerLogs;
+const backendLogs = (s: SessionState) => s.backendLogs;
 
 /** Splits `total` rows over views by weight; each gets at least MIN_PANE; views that do not fit are dropped
  *  (the focused one is always kept). Returns [view, height][] summing exactly to `total`. */
@@ -79,7 +81,9 @@ export function App(props: AppProps) {
   };
 
   useInput((input, key) => {
-    const ctx: CommandContext = { ui: { ...ui, row: row_ }, dispatch, session, store, paths, items, metrics: metrics.current, exit };
+    // The newest snapshot, not the one last rendered: a log pane's rows on screen may be newer (the compositor draws
+    // a flood's rows without rendering, src/ui/run.tsx), and scrolling anchors on what is on screen.
+    const ctx: CommandContext = { ui: { ...ui, row: row_ }, dispatch, session: store.getSnapshot(), store, paths, items, metrics: metrics.current, exit };
     handleInput(input, key, ctx, keymap);
   });
 
@@ -107,9 +111,9 @@ export function App(props: AppProps) {
       case 'detail':
         return <DetailView key={id} path={path} layer={item?.layer} view={v} focused={focused} width={width} height={height} report={reporters.detail} />;
       case 'logs':
-        return <LogView key={id} title={PANE_TITLES.logs} pane={session.controllerLogs} view={v} paused={session.paused} focused={focused} width={width} height={height} now={session.now} report={reporters.logs} />;
+        return <LogView key={id} title={PANE_TITLES.logs} pane={session.controllerLogs} select={controllerLogs} view={v} paused={session.paused} focused={focused} width={width} height={height} now={session.now} report={reporters.logs} />;
       case 'backend':
-        return <LogView key={id} title={PANE_TITLES.backend} pane={session.backendLogs} view={v} paused={session.paused} focused={focused} width={width} height={height} now={session.now} report={reporters.backend} />;
+        return <LogView key={id} title={PANE_TITLES.backend} pane={session.backendLogs} select={backendLogs} view={v} paused={session.paused} focused={focused} width={width} height={height} now={session.now} report={reporters.backend} />;
       case 'endpoints':
         return <EndpointsView key={id} pane={session.endpoints} view={v} focused={focused} width={width} height={height} now={session.now} report={reporters.endpoints} />;
       case 'probes':

@@ -24,9 +24,11 @@ const RESTORE = '\x1b8';
 const BSU = '\x1b[?2026h';
 const ESU = '\x1b[?2026l';
 
-interface Region {
+interface Region<S> {
   node?: DOMElement;
   rows: readonly Row[];
+  /** Recomputes the rows from a newer snapshot without React (a log pane under a flood; see `refresh`). */
+  refresh?: (snapshot: S) => readonly Row[];
 }
 
 export interface Rect {
@@ -78,9 +80,9 @@ export function screenRect(node: DOMElement, columns: number, rows: number): Rec
   return { x: x1, y: y1, width: x2 - x1, height: y2 - y1, skip: y1 - y };
 }
 
-export class Compositor {
+export class Compositor<S = unknown> {
   readonly #out: Writable;
-  readonly #regions = new Map<object, Region>();
+  readonly #regions = new Map<object, Region<S>>();
   /** The draw last written (appended to a frame or on its own). */
   #last = '';
   #open = true;
@@ -110,14 +112,25 @@ export class Compositor {
   }
 
   /** Sets a region's rows (and its box once mounted); the rows are drawn after this commit's frame. */
-  set(id: object, rows: readonly Row[], node?: DOMElement): void {
+  set(id: object, rows: readonly Row[], node?: DOMElement, refresh?: (snapshot: S) => readonly Row[]): void {
     if (!this.#open) return;
     const r = this.#regions.get(id);
     if (r) {
       r.rows = rows;
       if (node) r.node = node;
-    } else this.#regions.set(id, { rows, ...(node ? { node } : {}) });
+      r.refresh = refresh;
+    } else this.#regions.set(id, { rows, ...(node ? { node } : {}), ...(refresh ? { refresh } : {}) });
     this.schedule();
+  }
+
+  /**
+   * A snapshot that changes nothing but rows (src/ui/run.tsx `gated` decides): the regions that can recompute
+   * their rows do, and are drawn now; React and Ink never see it.
+   */
+  refresh(snapshot: S): void {
+    if (!this.#open) return;
+    for (const r of this.#regions.values()) if (r.refresh) r.rows = r.refresh(snapshot);
+    this.flush();
   }
 
   delete(id: object): void {

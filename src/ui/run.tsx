@@ -4,13 +4,14 @@ import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { render } from 'ink';
-import type { SessionStoreApi } from '../state/types.ts';
+import type { SessionState, SessionStoreApi } from '../state/types.ts';
 import { App } from './App.tsx';
 import { Compositor } from './compositor.ts';
 import type { HeaderInfo } from './components/Header.tsx';
 import { CompositorContext } from './components/RowsView.tsx';
 import { type Command, defaultCommands, registeredCommands } from './input/commands.ts';
 import { buildKeymap, keymapPath, loadOverrides } from './input/keymap.ts';
+import { logRowsOnly } from './panes/logwindow.ts';
 
 export interface RunAppOptions {
   store: SessionStoreApi;
@@ -30,6 +31,12 @@ export interface RunAppOptions {
 
 export type AppEnd = { reason: 'quit' } | { reason: 'signal'; signal: NodeJS.Signals } | { reason: 'error'; error: unknown };
 
+/** Snapshots that change only rows (`only`), and how to draw them without a render (`draw`). */
+export interface RowsOnly {
+  only: (shown: SessionState, next: SessionState) => boolean;
+  draw: (next: SessionState) => void;
+}
+
 /**
  * Backpressure and pacing: a new snapshot is passed on to React only when the terminal has taken the previous frame (stdout
  * not waiting for 'drain'). Otherwise frames would queue in the stream's buffer faster than a slow terminal (or a
@@ -40,14 +47,20 @@ export function gated(
   store: SessionStoreApi,
   stdout: NodeJS.WritableStream & { writableNeedDrain?: boolean },
   minIntervalMs: number | (() => number) = 100,
+  rows?: RowsOnly,
 ): SessionStoreApi {
   const interval = typeof minIntervalMs === 'function' ? minIntervalMs : () => minIntervalMs;
   const subscribe = (fn: () => void) => {
     let waiting = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let last = 0;
+    let shown: SessionState | undefined;
     const deliver = () => {
       last = performance.now();
+      const next = store.getSnapshot();
+      // A snapshot that only moves rows is drawn without React (and so without Ink's frame): a log flood's.
+      if (rows && shown && rows.only(shown, next)) return rows.draw(next);
+      shown = next;
       fn();
     };
     const notify = () => {
@@ -135,8 +148,10 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
 
   // The panes' rows are drawn beside Ink's frame, not through its cell grid (src/ui/compositor.ts); only on a
   // terminal, where the screen is ours (NETPATH_TUI_COMPOSITOR=0 draws them through Ink).
-  const compositor = stdout.isTTY && env.NETPATH_TUI_COMPOSITOR !== '0' ? new Compositor(stdout) : undefined;
-  const app = <App store={gated(o.store, stdout, pace)} header={o.header ?? {}} keymap={keymap} keymapPath={keymapPath(env)} onExit={callOnExit} />;
+  // Snapshots that only move a log pane's rows are drawn by the compositor alone: no React render, no Ink frame.
+  const compositor = stdout.isTTY && env.NETPATH_TUI_COMPOSITOR !== '0' ? new Compositor<SessionState>(stdout) : undefined;
+  const rowsOnly: RowsOnly | undefined = compositor && { only: logRowsOnly, draw: (s) => compositor.refresh(s) };
+  const app = <App store={gated(o.store, stdout, pace, rowsOnly)} header={o.header ?? {}} keymap={keymap} keymapPath={keymapPath(env)} onExit={callOnExit} />;
   const instance = render(compositor ? <CompositorContext value={compositor}>{app}</CompositorContext> : app, {
     stdout: compositor?.stream ?? stdout,
     stdin,

@@ -10,34 +10,42 @@
 // LRU of 4096 entries, and a pane's text changes every frame (tens of MiB of retained 9-KB keys).
 import { Box, type DOMElement, Text } from 'ink';
 import { createContext, memo, useContext, useLayoutEffect, useRef, useState } from 'react';
+import type { SessionState } from '../../state/types.ts';
 import type { Compositor } from '../compositor.ts';
 import { type Row, rowString } from '../rows.ts';
 
-export const CompositorContext = createContext<Compositor | undefined>(undefined);
+export const CompositorContext = createContext<Compositor<SessionState> | undefined>(undefined);
+
+/** Recomputes a view's rows from a newer snapshot (the compositor calls it for snapshots that change only rows). */
+export type Refresh = (snapshot: SessionState) => readonly Row[];
 
 export const RowLine = memo(function RowLine({ row, width }: { row: Row; width: number }) {
   return <Text wrap="truncate-end">{rowString(row, width)}</Text>;
 });
 
 /** An empty box the compositor fills with `rows`. */
-function LiveRows({ compositor, rows, height, width }: { compositor: Compositor; rows: readonly Row[]; height: number; width: number }) {
+function LiveRows({ compositor, rows, height, width, refresh }: { compositor: Compositor<SessionState>; rows: readonly Row[]; height: number; width: number; refresh: Refresh | undefined }) {
   const [id] = useState(() => ({}));
   const box = useRef<DOMElement>(null);
   // Set while rendering (Ink's root is synchronous: every render commits), so the frame Ink writes in this commit
   // already carries these rows; the box itself is known once mounted (refs attach after Ink drew the first frame:
   // the compositor then draws on its own).
-  compositor.set(id, rows);
+  compositor.set(id, rows, undefined, cut(refresh, height));
   useLayoutEffect(() => {
-    if (box.current) compositor.set(id, rows, box.current);
+    if (box.current) compositor.set(id, rows, box.current, cut(refresh, height));
     return () => compositor.delete(id);
   }, [compositor, id]);
   return <Box ref={box} height={height} flexShrink={0} {...(Number.isFinite(width) ? { width } : {})} />;
 }
 
-export const RowsView = memo(function RowsView({ rows, height, width = Infinity }: { rows: readonly Row[]; height: number; width?: number }) {
+const cut = (refresh: Refresh | undefined, h: number): Refresh | undefined => refresh && ((s) => refresh(s).slice(0, h));
+
+/** `refresh`: how to recompute `rows` from a newer snapshot, for views whose rows move without anything else
+ *  changing (log panes). Only the compositor uses it; through Ink every snapshot renders. */
+export const RowsView = memo(function RowsView({ rows, height, width = Infinity, refresh }: { rows: readonly Row[]; height: number; width?: number; refresh?: Refresh }) {
   const compositor = useContext(CompositorContext);
   const h = Math.max(0, height);
-  if (compositor) return <LiveRows compositor={compositor} rows={rows.length > h ? rows.slice(0, h) : rows} height={h} width={width} />;
+  if (compositor) return <LiveRows compositor={compositor} rows={rows.length > h ? rows.slice(0, h) : rows} height={h} width={width} refresh={refresh} />;
   return (
     <Box flexDirection="column" height={h} overflowY="hidden">
       {rows.slice(0, h).map((r) => (

@@ -1,7 +1,7 @@
 // The views of the body: the layer list, the detail, the split panes and the overlays. Each is memoised on its
 // data's identity (snapshots share unchanged sub-objects), so a log flood re-renders only the log pane.
 import { memo } from 'react';
-import type { EndpointsPane, HelperPane, LogPane, ProbesPane } from '../../state/types.ts';
+import type { EndpointsPane, HelperPane, LogPane, ProbesPane, SessionState } from '../../state/types.ts';
 import type { UiPath } from '../model.ts';
 import { detailRows, listRows } from '../model.ts';
 import { logWindow } from '../panes/logwindow.ts';
@@ -48,15 +48,19 @@ export const DetailView = memo(function DetailView({ path, layer, view, focused,
   );
 });
 
-export const LogView = memo(function LogView({ title, pane, view, paused, focused, width, height, now, report }: { title: string; pane: LogPane; view: ViewState; paused: boolean; focused: boolean; width: number; height: number; now: number; report: Report }) {
+/** A log pane. `select` picks its pane from any snapshot: under a flood the compositor redraws its rows from newer
+ *  snapshots without rendering it again (src/ui/run.tsx `gated`, `logRowsOnly`). */
+export const LogView = memo(function LogView({ title, pane, select, view, paused, focused, width, height, now, report }: { title: string; pane: LogPane; select: (s: SessionState) => LogPane; view: ViewState; paused: boolean; focused: boolean; width: number; height: number; now: number; report: Report }) {
   const h = Math.max(0, height - PANE_CHROME - 1);
-  const rows = logWindow(pane.lines, view, h, width - 2);
-  report({ height: h, total: pane.lines.length });
+  const rowsOf = (p: LogPane) => {
+    report({ height: h, total: p.lines.length });
+    return logWindow(p.lines, view, h, width - 2);
+  };
   const flags = [view.follow ? 'autoscroll' : 'scrolled', view.wrap ? 'wrap' : '', view.timestamps ? 'time' : '', paused ? 'paused' : ''].filter(Boolean).join(' ');
   return (
     <Pane title={`${title} · ${pane.title}`} right={flags} focused={focused} width={width} height={height}>
-      <RowsView rows={[logStatusRow(pane, now)]} height={1} width={width - 2} />
-      <RowsView rows={rows} height={h} width={width - 2} />
+      <RowsView rows={[logStatusRow(pane, now)]} height={1} width={width - 2} refresh={(s) => [logStatusRow(select(s), s.now)]} />
+      <RowsView rows={rowsOf(pane)} height={h} width={width - 2} refresh={(s) => rowsOf(select(s))} />
     </Pane>
   );
 });

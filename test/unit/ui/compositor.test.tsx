@@ -4,9 +4,10 @@
 import { EventEmitter } from 'node:events';
 import xterm from '@xterm/headless';
 import { afterEach, describe, expect, it } from 'vitest';
+import { logRowsOnly } from '../../../src/ui/panes/logwindow.ts';
 import { fitRow, row } from '../../../src/ui/rows.ts';
 import { runApp } from '../../../src/ui/run.tsx';
-import { FakeStore } from './fakes.tsx';
+import { FakeStore, emptyState } from './fakes.tsx';
 
 const { Terminal } = xterm;
 
@@ -62,7 +63,8 @@ async function terminal(store: FakeStore, columns: number, rows: number, env: No
   term.onBell(() => events.bell++);
   const out = new TermOut(term, columns, rows);
   const stdin = new TermIn();
-  const done = runApp({ store, stdout: out as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream, env: { NETPATH_KEYS: '/nonexistent', ...env } });
+  const renders = { n: 0 };
+  const done = runApp({ onFrame: () => void renders.n++, store, stdout: out as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream, env: { NETPATH_KEYS: '/nonexistent', ...env } });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -80,6 +82,7 @@ async function terminal(store: FakeStore, columns: number, rows: number, env: No
     term,
     out,
     events,
+    renders,
     stop,
     settle,
     async press(...keys: string[]) {
@@ -122,6 +125,19 @@ describe('fitRow', () => {
     expect(fitRow(row(1, '● live · a → b ✓ ──'), 20, true)).toBe('● live · a → b ✓ ── ');
     expect(fitRow(row(1, 'a\u25fdb'), 4, true)).toBe('a\u25fdb');
     expect(fitRow(row(1, 'a\u25fdbc'), 4, true)).toBe('a\u25fd…');
+  });
+});
+
+describe('logRowsOnly', () => {
+  it('is true only when nothing but the log panes\' rows moved', () => {
+    const a = emptyState();
+    const lines = { ...a.controllerLogs, lines: [...a.controllerLogs.lines], counters: { ...a.controllerLogs.counters, received: 1 } };
+    expect(logRowsOnly(a, { ...a, version: 2, now: a.now + 1, controllerLogs: lines })).toBe(true);
+    expect(logRowsOnly(a, { ...a, controllerLogs: { ...lines, title: 'other pods' } })).toBe(false);
+    expect(logRowsOnly(a, { ...a, controllerLogs: lines, paused: true })).toBe(false);
+    expect(logRowsOnly(a, { ...a, controllerLogs: lines, report: { ...a.report! } })).toBe(false);
+    expect(logRowsOnly(a, { ...a, controllerLogs: lines, endpoints: { ...a.endpoints } })).toBe(false);
+    expect(logRowsOnly(a, { ...a, controllerLogs: lines, reportError: 'boom' })).toBe(false);
   });
 });
 
@@ -169,6 +185,29 @@ describe('rows drawn beside the frame, on a terminal emulator', () => {
     lines = t.lines();
     expect(lines.join('\n')).not.toMatch(/line \d+ GET/);
     expect(lines.join('\n')).toContain('Detail');
+  });
+
+  it('a flood\'s snapshots redraw the rows without a frame from Ink, and scrolling anchors on the rows on screen', async () => {
+    const store = new FakeStore();
+    flood(store, 1, 100);
+    const t = await terminal(store, 120, 30);
+    await t.press('l', 'f');
+    const renders = t.renders.n;
+    for (let n = 1; n <= 8; n++) {
+      flood(store, n * 1000 + 1, (n + 1) * 1000);
+      await sleep(250);
+    }
+    await t.settle();
+    const text = t.lines().join('\n');
+    expect(text).toContain('line 9000 GET /p/9000');
+    expect(text).toContain('received 8100');
+    // eight snapshots, each on screen, and at most the header clock's ticks rendered by Ink
+    expect(t.renders.n - renders).toBeLessThanOrEqual(3);
+    await t.press('k', 'k');
+    const shown = [...t.lines().join('\n').matchAll(/line (\d+) GET/g)].map((m) => Number(m[1]));
+    expect(t.lines().join('\n')).toContain('scrolled');
+    expect(shown.at(-1)).toBeGreaterThan(8900);
+    expect(shown.at(-1)).toBeLessThan(9000);
   });
 
   it('follows its pane through resizes, and the terminal is restored on quit', async () => {
