@@ -6,16 +6,18 @@
 // it: they are already cut to their pane's width, carry their colours as SGR codes and nothing else. So on a
 // terminal the UI gives Ink an empty box of the right size for each block of rows (a region, RowsView) and the
 // compositor draws the rows into it: after every frame Ink writes (appended to the same write, so it lands inside
-// Ink's synchronized-output bracket), and on its own when rows changed but Ink's frame did not (a flood scrolling a
-// log pane leaves Ink's grid unchanged; Ink then writes nothing). Every draw is absolute cursor positioning inside
+// Ink's synchronized-output bracket), and on its own when rows changed but Ink's frame did not (Ink then writes
+// nothing) or when a snapshot moved nothing but rows (`refresh`: a log flood's, which React never sees). Every draw is absolute cursor positioning inside
 // DECSC/DECRC (save and restore the cursor), so Ink's own cursor bookkeeping (it erases its previous frame relative to
 // the cursor) never sees it, and every row is padded to its region's width, so a draw overwrites the last one
 // whatever Ink did in between. Positions are read from Ink's layout (Yoga) at the time of writing, so a region follows
 // its box through resizes and layout changes.
 //
 // Not React: RowsView (src/ui/components/RowsView.tsx) registers its box and rows here; runApp (src/ui/run.tsx)
-// hands Ink `stream` instead of the terminal's stdout. Without a compositor (tests with ink-testing-library, a
-// non-TTY stdout, NETPATH_TUI_COMPOSITOR=0) RowsView draws through Ink as before.
+// hands Ink `stream` instead of the terminal's stdout. Ink's frames must be whole (each write the full screen, as
+// it draws by default): with its incremental rendering a write may rewrite one line without a newline, which the
+// compositor would not follow. Without a compositor (tests with ink-testing-library, a non-TTY stdout,
+// NETPATH_TUI_COMPOSITOR=0, NETPATH_TUI_INCREMENTAL=1) RowsView draws through Ink.
 import type { DOMElement } from 'ink';
 import { type Row, fitRow } from './rows.ts';
 
@@ -137,7 +139,7 @@ export class Compositor<S = unknown> {
     this.#regions.delete(id);
   }
 
-  /** Stops drawing (before the app unmounts and the terminal leaves the alternate screen). */
+  /** Stops drawing (once the app has unmounted: nothing is drawn after Ink's last frame). */
   close(): void {
     this.#open = false;
     this.#regions.clear();

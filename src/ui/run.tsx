@@ -147,9 +147,11 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
   };
 
   // The panes' rows are drawn beside Ink's frame, not through its cell grid (src/ui/compositor.ts); only on a
-  // terminal, where the screen is ours (NETPATH_TUI_COMPOSITOR=0 draws them through Ink).
-  // Snapshots that only move a log pane's rows are drawn by the compositor alone: no React render, no Ink frame.
-  const compositor = stdout.isTTY && env.NETPATH_TUI_COMPOSITOR !== '0' ? new Compositor<SessionState>(stdout) : undefined;
+  // terminal, where the screen is ours, and with whole frames (NETPATH_TUI_COMPOSITOR=0 or Ink's incremental
+  // rendering draw them through Ink). Snapshots that only move a log pane's rows are drawn by the compositor alone:
+  // no React render, no Ink frame.
+  const incremental = env.NETPATH_TUI_INCREMENTAL === '1';
+  const compositor = stdout.isTTY && env.NETPATH_TUI_COMPOSITOR !== '0' && !incremental ? new Compositor<SessionState>(stdout) : undefined;
   const rowsOnly: RowsOnly | undefined = compositor && { only: logRowsOnly, draw: (s) => compositor.refresh(s) };
   const app = <App store={gated(o.store, stdout, pace, rowsOnly)} header={o.header ?? {}} keymap={keymap} keymapPath={keymapPath(env)} onExit={callOnExit} />;
   const instance = render(compositor ? <CompositorContext value={compositor}>{app}</CompositorContext> : app, {
@@ -169,7 +171,7 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
     // grapheme by grapheme (string-width on each; the panes' borders are not ASCII): under a log flood nearly every
     // line changes each frame, so it cost ~9 % of the UI's CPU and doubled the key-to-frame tail in the benchmark
     // (docs/BENCHMARKS.md, TUI) for fewer bytes that the terminal did not need.
-    incrementalRendering: env.NETPATH_TUI_INCREMENTAL === '1',
+    incrementalRendering: incremental,
     onRender: (m: { renderTime: number }) => frameDone(m.renderTime),
   });
 
