@@ -150,8 +150,10 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
   // terminal, where the screen is ours, and with whole frames (NETPATH_TUI_COMPOSITOR=0 or Ink's incremental
   // rendering draw them through Ink). Snapshots that only move a log pane's rows are drawn by the compositor alone:
   // no React render, no Ink frame.
+  // Nor for Ink's screen-reader output (INK_SCREEN_READER=true), which is text for a reader, not a screen.
   const incremental = env.NETPATH_TUI_INCREMENTAL === '1';
-  const compositor = stdout.isTTY && env.NETPATH_TUI_COMPOSITOR !== '0' && !incremental ? new Compositor<SessionState>(stdout) : undefined;
+  const screenReader = env.INK_SCREEN_READER === 'true';
+  const compositor = stdout.isTTY && env.NETPATH_TUI_COMPOSITOR !== '0' && !incremental && !screenReader ? new Compositor<SessionState>(stdout) : undefined;
   const rowsOnly: RowsOnly | undefined = compositor && { only: logRowsOnly, draw: (s) => compositor.refresh(s) };
   const app = <App store={gated(o.store, stdout, pace, rowsOnly)} header={o.header ?? {}} keymap={keymap} keymapPath={keymapPath(env)} onExit={callOnExit} />;
   const instance = render(compositor ? <CompositorContext value={compositor}>{app}</CompositorContext> : app, {
@@ -172,6 +174,7 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
     // line changes each frame, so it cost ~9 % of the UI's CPU and doubled the key-to-frame tail in the benchmark
     // (docs/BENCHMARKS.md, TUI) for fewer bytes that the terminal did not need.
     incrementalRendering: incremental,
+    isScreenReaderEnabled: screenReader,
     onRender: (m: { renderTime: number }) => frameDone(m.renderTime),
   });
 

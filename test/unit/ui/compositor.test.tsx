@@ -23,7 +23,9 @@ class TermOut extends EventEmitter {
     this.columns = columns;
     this.rows = rows;
   }
+  writes: string[] = [];
   write = (chunk: string, cb?: () => void) => {
+    this.writes.push(chunk);
     this.term.write(chunk, cb);
     return true;
   };
@@ -231,6 +233,20 @@ describe('rows drawn beside the frame, on a terminal emulator', () => {
     await t.settle();
     expect(t.term.buffer.active.type).toBe('normal');
     expect(t.term.modes.wraparoundMode).toBe(true);
+  });
+
+  it('is not used for Ink\'s screen-reader output or its incremental rendering: the rows are Ink\'s text there', async () => {
+    for (const env of [{ INK_SCREEN_READER: 'true' }, { NETPATH_TUI_INCREMENTAL: '1' }, {}]) {
+      const store = new FakeStore();
+      flood(store, 1, 50);
+      const t = await terminal(store, 120, 30, env);
+      await t.press('l');
+      const drawn = t.out.writes.filter((w) => w.includes('line 50 GET /p/50'));
+      expect(drawn.length, JSON.stringify(env)).toBeGreaterThan(0);
+      // the compositor's draws are the only writes with DECSC (save cursor)
+      expect(drawn.every((w) => !w.includes('\x1b7')), JSON.stringify(env)).toBe(Object.keys(env).length > 0);
+      await t.stop();
+    }
   });
 
   it('untrusted lines stay inert: no title, bell, clipboard or cursor movement from a log line', async () => {
