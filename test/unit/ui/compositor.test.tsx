@@ -58,8 +58,10 @@ afterEach(async () => {
   for (const stop of running.splice(0)) await stop();
 });
 
-async function terminal(store: FakeStore, columns: number, rows: number, env: NodeJS.ProcessEnv = {}) {
-  const term = new Terminal({ cols: columns, rows, allowProposedApi: true, convertEol: true }) // convertEol: a pty's onlcr;
+async function terminal(store: FakeStore, columns: number, rows: number, env: NodeJS.ProcessEnv = {}, shell = '') {
+  const term = new Terminal({ cols: columns, rows, allowProposedApi: true, convertEol: true }) // convertEol: a pty's onlcr
+  // what the shell left on the screen before the UI started
+  if (shell) await new Promise<void>((r) => term.write(shell, r));;
   const events = { title: 0, bell: 0 };
   term.onTitleChange(() => events.title++);
   term.onBell(() => events.bell++);
@@ -144,7 +146,7 @@ describe('logRowsOnly', () => {
 });
 
 describe('rows drawn beside the frame, on a terminal emulator', () => {
-  it('the screen is the one Ink draws itself, pane for pane', async () => {
+  it.each([['the alternate screen', {}], ['the normal screen', { NETPATH_NO_ALT_SCREEN: '1' }]])('the screen is the one Ink draws itself, pane for pane (%s)', async (_, screenEnv) => {
     const screens: string[][] = [];
     for (const compositor of ['1', '0']) {
       const store = new FakeStore();
@@ -152,7 +154,7 @@ describe('rows drawn beside the frame, on a terminal emulator', () => {
       store.push('controller', '漢字のログ行 GET /wide 200');
       store.push('controller', `long ${'x'.repeat(300)} END`);
       store.flush();
-      const t = await terminal(store, 120, 30, { NETPATH_TUI_COMPOSITOR: compositor });
+      const t = await terminal(store, 120, 30, { NETPATH_TUI_COMPOSITOR: compositor, ...screenEnv }, '$ ls\nbin docs src\n$ kubectl netpath shop.netpath.test\n');
       await t.press('l', 'E');
       screens.push(t.lines());
       await t.stop();
