@@ -30,7 +30,8 @@ async function expectCleanShell(): Promise<void> {
   // auto-wrap, off while the UI runs (src/ui/run.tsx), is back on
   expect(display('#{wrap_flag}')).toBe('1');
   keys('clear; stty -a | tr " " "\\n" | grep -x -e -icanon -e icanon -e -echo -e echo', 'Enter');
-  const s = await until(/^i?canon|^-?icanon/m, 10_000);
+  // both lines: grep writes each as it finds it, and a capture can fall between them
+  const s = await until(/^-?icanon$[\s\S]*^-?echo$/m, 10_000);
   expect(s).toMatch(/^icanon$/m);
   expect(s).toMatch(/^echo$/m);
 }
