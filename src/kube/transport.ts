@@ -51,13 +51,6 @@ type Link = { kind: 'h2'; session: http2.ClientHttp2Session } | { kind: 'h1'; ag
 
 const noop = () => {};
 
-/** Reads a stream to its end as UTF-8. */
-async function readText(s: AsyncIterable<Buffer | string>): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of s) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 export class Transport {
   private link?: Promise<Link>;
   /** What `link` resolved to, so an ended session or a failed request can drop exactly that one. */
@@ -252,7 +245,8 @@ export class Transport {
       headers: out,
       body: {
         [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](),
-        text: () => readText(stream),
+        // node's own stream reader, loaded when a body is first read whole
+        text: () => process.getBuiltinModule('node:stream/consumers').text(stream),
         destroy: () => void stream.destroy(),
       },
     };
