@@ -90,25 +90,6 @@ function sgr(s: Seg, t: string, plain: boolean): string {
   return codes.length ? `\x1b[${codes.join(';')}m${t}\x1b[0m` : t;
 }
 
-/** The row as one string for an Ink <Text>, cut to `width` code points (cheap here; Ink's own width-aware truncation
- *  of a 2000-character log line on every frame is not). Ink still truncates what is left (wide characters). */
-export function rowString(row: Row, width = Infinity, plain = PLAIN): string {
-  let out = '';
-  let room = width;
-  for (const seg of row.segs) {
-    if (!seg.t || room <= 0) continue;
-    let t = seg.t;
-    if (t.length > room) {
-      const cps = Array.from(t);
-      if (cps.length > room) t = cps.slice(0, Math.max(0, room - 1)).join('') + '…';
-    }
-    room -= t.length;
-    out += sgr(seg, t, plain);
-  }
-  // an empty <Text> takes no row at all: a blank row must hold a space
-  return out || ' ';
-}
-
 /** Text every character of which takes exactly one column (string-width agrees): printable ASCII, Latin-1 and
  *  Latin Extended letters, general punctuation (no zero-width or BiDi marks), arrows, box drawing, geometric shapes —
  *  what the UI's own glyphs and most log lines are made of. Its width is its length. */
@@ -131,12 +112,8 @@ function cutToColumns(t: string, room: number): [string, number] {
   return [`${out}…`, used + 1];
 }
 
-/**
- * The row as exactly `width` terminal columns: cut by display width (wide characters take two, a cut ends in `…`)
- * and padded with spaces, so it overwrites whatever the cells held before (the live rows the UI draws outside Ink's
- * frame, src/ui/compositor.ts).
- */
-export function fitRow(row: Row, width: number, plain = PLAIN): string {
+/** The row's text and colours cut to `width` columns; and the columns left over. */
+function cutRow(row: Row, width: number, plain: boolean): [string, number] {
   let out = '';
   let room = width;
   for (const seg of row.segs) {
@@ -145,5 +122,22 @@ export function fitRow(row: Row, width: number, plain = PLAIN): string {
     room -= w;
     out += sgr(seg, t, plain);
   }
+  return [out, room];
+}
+
+/** The row as one string for an Ink <Text>, cut to `width` columns (Ink's own width-aware truncation of a
+ *  2000-character log line on every frame is costly; its `truncate-end` is then only a guard). */
+export function rowString(row: Row, width = Infinity, plain = PLAIN): string {
+  // an empty <Text> takes no row at all: a blank row must hold a space
+  return cutRow(row, width, plain)[0] || ' ';
+}
+
+/**
+ * The row as exactly `width` terminal columns: cut by display width (wide characters take two, a cut ends in `…`)
+ * and padded with spaces, so it overwrites whatever the cells held before (the live rows the UI draws outside Ink's
+ * frame, src/ui/compositor.ts).
+ */
+export function fitRow(row: Row, width: number, plain = PLAIN): string {
+  const [out, room] = cutRow(row, width, plain);
   return room > 0 ? out + ' '.repeat(room) : out;
 }
