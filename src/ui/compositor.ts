@@ -87,6 +87,8 @@ export class Compositor<S = unknown> {
   readonly #regions = new Map<object, Region<S>>();
   /** The draw last written (appended to a frame or on its own). */
   #last = '';
+  /** Rows or boxes changed since the last draw was written. */
+  #dirty = false;
   #open = true;
   #scheduled = false;
   /** The stream to give Ink: the terminal's stdout, with every frame followed by the regions' rows. */
@@ -100,6 +102,7 @@ export class Compositor<S = unknown> {
       if (this.#open && typeof chunk === 'string' && chunk.includes('\n')) {
         const draw = this.draw();
         this.#last = draw;
+        this.#dirty = false;
         chunk += draw;
       }
       return (out.write as (...a: unknown[]) => boolean)(chunk, ...rest);
@@ -122,6 +125,7 @@ export class Compositor<S = unknown> {
       if (node) r.node = node;
       r.refresh = refresh;
     } else this.#regions.set(id, { rows, ...(node ? { node } : {}), ...(refresh ? { refresh } : {}) });
+    this.#dirty = true;
     this.schedule();
   }
 
@@ -132,6 +136,7 @@ export class Compositor<S = unknown> {
   refresh(snapshot: S): void {
     if (!this.#open) return;
     for (const r of this.#regions.values()) if (r.refresh) r.rows = r.refresh(snapshot);
+    this.#dirty = true;
     this.flush();
   }
 
@@ -167,9 +172,13 @@ export class Compositor<S = unknown> {
     return s && `${SAVE}\x1b[0m${s}${RESTORE}`;
   }
 
-  /** Writes the regions now if they changed since the last draw Ink's frame carried (a microtask after a change). */
+  /**
+   * Writes the regions now if they changed since the last draw was written (a microtask after a change: usually the
+   * frame Ink wrote in between carried them, and nothing is built twice).
+   */
   flush(): void {
-    if (!this.#open) return;
+    if (!this.#open || !this.#dirty) return;
+    this.#dirty = false;
     const draw = this.draw();
     if (!draw || draw === this.#last) return;
     this.#last = draw;

@@ -147,10 +147,9 @@ export async function runApp(o: RunAppOptions): Promise<AppEnd> {
   };
 
   // The panes' rows are drawn beside Ink's frame, not through its cell grid (src/ui/compositor.ts); only on a
-  // terminal, where the screen is ours, and with whole frames (NETPATH_TUI_COMPOSITOR=0 or Ink's incremental
-  // rendering draw them through Ink). Snapshots that only move a log pane's rows are drawn by the compositor alone:
-  // no React render, no Ink frame.
-  // Nor for Ink's screen-reader output (INK_SCREEN_READER=true), which is text for a reader, not a screen.
+  // terminal, where the screen is ours, with whole frames, and not for Ink's screen-reader output, which is text for
+  // a reader (NETPATH_TUI_COMPOSITOR=0, Ink's incremental rendering or INK_SCREEN_READER=true draw them through
+  // Ink). Snapshots that only move a log pane's rows are drawn by the compositor alone: no React render, no Ink frame.
   const incremental = env.NETPATH_TUI_INCREMENTAL === '1';
   const screenReader = env.INK_SCREEN_READER === 'true';
   const compositor = stdout.isTTY && env.NETPATH_TUI_COMPOSITOR !== '0' && !incremental && !screenReader ? new Compositor<SessionState>(stdout) : undefined;

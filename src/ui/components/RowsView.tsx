@@ -30,22 +30,21 @@ function LiveRows({ compositor, rows, height, width, refresh }: { compositor: Co
   // Set while rendering (Ink's root is synchronous: every render commits), so the frame Ink writes in this commit
   // already carries these rows; the box itself is known once mounted (refs attach after Ink drew the first frame:
   // the compositor then draws on its own).
-  compositor.set(id, rows, undefined, cut(refresh, height));
+  compositor.set(id, rows, undefined, refresh);
   useLayoutEffect(() => {
-    if (box.current) compositor.set(id, rows, box.current, cut(refresh, height));
+    if (box.current) compositor.set(id, rows, box.current, refresh);
     return () => compositor.delete(id);
   }, [compositor, id]);
   return <Box ref={box} height={height} flexShrink={0} {...(Number.isFinite(width) ? { width } : {})} />;
 }
-
-const cut = (refresh: Refresh | undefined, h: number): Refresh | undefined => refresh && ((s) => refresh(s).slice(0, h));
 
 /** `refresh`: how to recompute `rows` from a newer snapshot, for views whose rows move without anything else
  *  changing (log panes). Only the compositor uses it; through Ink every snapshot renders. */
 export const RowsView = memo(function RowsView({ rows, height, width = Infinity, refresh }: { rows: readonly Row[]; height: number; width?: number; refresh?: Refresh }) {
   const compositor = useContext(CompositorContext);
   const h = Math.max(0, height);
-  if (compositor) return <LiveRows compositor={compositor} rows={rows.length > h ? rows.slice(0, h) : rows} height={h} width={width} refresh={refresh} />;
+  // the compositor draws as many rows as the box is high
+  if (compositor) return <LiveRows compositor={compositor} rows={rows} height={h} width={width} refresh={refresh} />;
   return (
     <Box flexDirection="column" height={h} overflowY="hidden">
       {rows.slice(0, h).map((r) => (
