@@ -28,7 +28,7 @@ export class Terminal {
     return execFileSync('tmux', ['-u', '-L', this.socket, ...args], { encoding: 'utf8' });
   }
 
-  /** A detached session `ui` of WIDTH×HEIGHT running sh with prompt "$ " and no `CI`. */
+  /** A detached session `ui` of WIDTH×HEIGHT running sh (PS1 "$ "; root's dash shows "# ") and no `CI`. */
   start(width = 200, height = 60): void {
     this.tmux('new-session', '-d', '-x', String(width), '-y', String(height), '-s', 'ui', '-e', 'PS1=$ ', '-e', `PATH=${process.env.PATH}`, 'env -u CI sh');
     this.keys('clear', 'Enter');
@@ -51,6 +51,15 @@ export class Terminal {
 
   keys(...k: string[]): void {
     this.tmux('send-keys', '-t', 'ui', ...k);
+  }
+
+  /**
+   * Runs COMMAND on a cleared screen, then prints `EXIT=<status>` at the start of a line. One command line: a
+   * `clear` typed on its own may still be running while the next line is typed, wipe that line's echo, and leave
+   * the cursor after the prompt, so that `EXIT=` would not start a line.
+   */
+  run(command: string): void {
+    this.keys(`clear; ${command}; echo "EXIT=$?"`, 'Enter');
   }
 
   display(format: string): string {

@@ -26,8 +26,7 @@ const helperPods = async () => {
 
 async function openUi(args: string): Promise<void> {
   if (display('#{alternate_on}') === '1') throw new Error('a UI is still open in the terminal');
-  keys('clear', 'Enter');
-  keys(`KUBECONFIG= ${process.execPath} ${CLI} ${args} --kubeconfig ${lab.ready.kubeconfig}; echo "EXIT=$?"`, 'Enter');
+  term.run(`KUBECONFIG= ${process.execPath} ${CLI} ${args} --kubeconfig ${lab.ready.kubeconfig}`);
   await until(/FAIL at|✓ OK|WARN|UNKNOWN/, 60_000);
   expect(display('#{alternate_on}')).toBe('1');
 }

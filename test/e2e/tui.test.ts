@@ -15,8 +15,7 @@ const until = (what: string | RegExp, ms?: number) => term.until(what, ms);
 const tmux = (...args: string[]) => term.tmux(...args);
 
 async function openDemo(): Promise<void> {
-  keys('clear', 'Enter');
-  keys(`NETPATH_DEMO_TRAFFIC=5 ${process.execPath} ${CLI} --demo; echo "EXIT=$?"`, 'Enter');
+  term.run(`NETPATH_DEMO_TRAFFIC=5 ${process.execPath} ${CLI} --demo`);
   await until(/FAIL at|✓ OK|WARN|UNKNOWN/, 90_000);
   expect(display('#{alternate_on}')).toBe('1');
   expect(display('#{wrap_flag}')).toBe('0');
@@ -119,8 +118,7 @@ describe.skipIf(!hasTmux)('the UI on a control-plane-only lab', () => {
     try {
       // the first run through the report-only bundle, which hands a terminal run to the full CLI (bin/, src/cli/report-main.ts)
       for (const [sig, code, bundle] of [['TERM', 143, 'report'], ['HUP', 129, '']] as const) {
-        keys('clear', 'Enter');
-        keys(`KUBECONFIG= NETPATH_BUNDLE=${bundle} ${process.execPath} ${CLI} ingress/shop -n shop --no-probe --kubeconfig ${lab.ready.kubeconfig}; echo "EXIT=$?"`, 'Enter');
+        term.run(`KUBECONFIG= NETPATH_BUNDLE=${bundle} ${process.execPath} ${CLI} ingress/shop -n shop --no-probe --kubeconfig ${lab.ready.kubeconfig}`);
         await until(/^netpath ctx netpath-lab/m, 30_000);
         keys('l');
         await until('Controller logs');
